@@ -1,0 +1,1 @@
+"""Benchmarks of the routing engine: PVRP (Cordeau), VRPTW (Solomon), CVRP (CVRPLIB X). See README.md."""

@@ -1,0 +1,286 @@
+"""OR-Tools routing backend of the kernel. The only module that imports OR-Tools routing."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from planner.engine.model import MANDATORY, UNREACHABLE, KernelResult, Route, RoutingModel, Visit
+
+FIRST_SOLUTION = {
+    "all_unperformed": routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED,
+    "path_cheapest_arc": routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC,
+    "parallel_cheapest_insertion": routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION,
+    "local_cheapest_insertion": routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION,
+    "savings": routing_enums_pb2.FirstSolutionStrategy.SAVINGS,
+    "christofides": routing_enums_pb2.FirstSolutionStrategy.CHRISTOFIDES,
+}
+
+
+def solve_ortools(
+    model: RoutingModel,
+    time_limit_s: float,
+    seed: int = 0,
+    first_solution: str = "auto",
+    max_iterations: int | None = None,
+    on_progress=None,
+) -> KernelResult:
+    """Solve ``model`` with OR-Tools routing (guided local search).
+
+    ``max_iterations`` bounds the number of solutions the local search visits; with it
+    the result does not depend on the machine's speed (deterministic), the time limit
+    remains a safety cap.
+    """
+    t0 = time.monotonic()
+    n = model.n_nodes
+    vehicles = model.vehicles
+    manager = pywrapcp.RoutingIndexManager(n, len(vehicles), [v.start for v in vehicles], [v.end for v in vehicles])
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+    node_of = [manager.IndexToNode(i) for i in range(routing.Size() + len(vehicles))]
+    service = np.asarray(model.service_s, dtype=np.int64)
+
+    # --- transit callbacks, one per profile ---------------------------------
+    time_cbs, cost_cbs = {}, {}
+    for p in sorted({v.profile for v in vehicles}):
+        tm = np.asarray(model.time_s[p], dtype=np.int64)
+        dm = np.asarray(model.dist_m[p], dtype=np.int64)
+        tt = (tm + service[:, None]).tolist()  # service at the origin + travel
+        cost_m = dm if model.arc_cost == "distance" else tm
+        if model.visit_cost is not None:
+            cost_m = cost_m + np.asarray(model.visit_cost, dtype=np.int64)[None, :]
+        cost = np.minimum(cost_m, UNREACHABLE).tolist()
+
+        def t_cb(i, j, tt=tt):
+            return tt[node_of[i]][node_of[j]]
+
+        def c_cb(i, j, cost=cost):
+            return cost[node_of[i]][node_of[j]]
+
+        time_cbs[p] = routing.RegisterTransitCallback(t_cb)
+        cost_cbs[p] = routing.RegisterTransitCallback(c_cb)
+    for v, veh in enumerate(vehicles):
+        routing.SetArcCostEvaluatorOfVehicle(cost_cbs[veh.profile], v)
+        if veh.fixed_cost:
+            routing.SetFixedCostOfVehicle(veh.fixed_cost, v)
+
+    # forbid arcs that cannot be driven
+    for p in sorted({v.profile for v in vehicles}):
+        bad = np.asarray(model.time_s[p]) >= UNREACHABLE
+        if bad.any():
+            vs = [k for k, veh in enumerate(vehicles) if veh.profile == p]
+            if len(vs) == len(vehicles):
+                for i in range(routing.Size()):
+                    ni = node_of[i]
+                    for nj in np.flatnonzero(bad[ni]):
+                        for j in _indices_of_node(manager, routing, int(nj), len(vehicles)):
+                            if j != i:
+                                routing.NextVar(i).RemoveValue(j)
+
+    # --- time dimension ---------------------------------------------------------
+    horizon = int(model.horizon_s)
+    routing.AddDimensionWithVehicleTransits(
+        [time_cbs[v.profile] for v in vehicles], horizon, horizon, False, "time"
+    )
+    tdim = routing.GetDimensionOrDie("time")
+    for i in range(routing.Size()):
+        if routing.IsStart(i) or routing.IsEnd(i):
+            continue
+        node = node_of[i]
+        ws = model.windows[node]
+        if ws:
+            lo, hi = min(a for a, _ in ws), max(b for _, b in ws)
+            tdim.CumulVar(i).SetRange(lo, hi)
+            for (a1, b1), (a2, b2) in zip(sorted(ws), sorted(ws)[1:]):
+                if b1 + 1 <= a2 - 1:
+                    tdim.CumulVar(i).RemoveInterval(b1 + 1, a2 - 1)
+        if model.max_wait_s is not None and model.max_wait_s[node] is not None:
+            tdim.SlackVar(i).SetMax(int(model.max_wait_s[node]))
+    for v, veh in enumerate(vehicles):
+        end_max = veh.tw_end_s if veh.tw_end_s is not None else horizon
+        tdim.CumulVar(routing.Start(v)).SetRange(veh.tw_start_s, end_max)
+        tdim.CumulVar(routing.End(v)).SetRange(veh.tw_start_s, end_max)
+        ws = sorted(model.windows[veh.end])
+        if ws:
+            end_var = tdim.CumulVar(routing.End(v))
+            end_var.SetRange(max(veh.tw_start_s, ws[0][0]), min(end_max, ws[-1][1]))
+            for (_, b1), (a2, _) in zip(ws, ws[1:]):
+                if b1 + 1 <= a2 - 1:
+                    end_var.RemoveInterval(b1 + 1, a2 - 1)
+        if veh.max_duration_s is not None:
+            solver.Add(tdim.CumulVar(routing.End(v)) - tdim.CumulVar(routing.Start(v)) <= int(veh.max_duration_s))
+        routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.Start(v)))
+        routing.AddVariableMinimizedByFinalizer(tdim.CumulVar(routing.End(v)))
+    if model.span_cost_per_s:
+        tdim.SetSpanCostCoefficientForAllVehicles(int(model.span_cost_per_s))
+
+    # working days: a day counter that only overnight nodes advance
+    if model.days is not None:
+        ds = model.days
+        step = [int(x) for x in ds.step]
+        day_cb = routing.RegisterUnaryTransitCallback(lambda i: step[node_of[i]])
+        routing.AddDimension(day_cb, 0, len(ds.offsets_s) - 1, False, "day")
+        ddim = routing.GetDimensionOrDie("day")
+        offsets = [int(o) for o in ds.offsets_s]
+        all_idx = list(range(routing.Size())) + [routing.End(v) for v in range(len(vehicles))]
+        for i in all_idx:
+            node = node_of[i]
+            if ds.fixed_day[node] is not None:
+                ddim.CumulVar(i).SetValue(int(ds.fixed_day[node]))
+            win = ds.shift[node]
+            if win is not None:
+                off = solver.Element(offsets, ddim.CumulVar(i))
+                solver.Add(tdim.CumulVar(i) >= off + int(win[0]))
+                solver.Add(tdim.CumulVar(i) <= off + int(win[1]))
+
+    # breaks (e.g. lunch)
+    if any(v.breaks for v in vehicles):
+        visit_transit = [int(service[manager.IndexToNode(i)]) for i in range(routing.Size())]
+        for v, veh in enumerate(vehicles):
+            if not veh.breaks:
+                continue
+            ivs = [
+                solver.FixedDurationIntervalVar(b.start_min_s, b.start_max_s, b.duration_s, False, f"break_{v}_{k}")
+                for k, b in enumerate(veh.breaks)
+            ]
+            tdim.SetBreakIntervalsOfVehicle(ivs, v, visit_transit)
+            for iv in ivs:
+                routing.AddIntervalToAssignment(iv)
+
+    # --- capacity -------------------------------------------------------------------
+    demand = np.asarray(model.demand, dtype=np.int64)
+    if demand.any():
+        dem = demand.tolist()
+        neg = int(-demand.min()) if demand.min() < 0 else 0
+
+        def d_cb(i, dem=dem):
+            return dem[node_of[i]]
+
+        dcb = routing.RegisterUnaryTransitCallback(d_cb)
+        routing.AddDimensionWithVehicleCapacity(dcb, neg, [int(v.capacity) for v in vehicles], True, "load")
+        ldim = routing.GetDimensionOrDie("load")
+        if neg:
+            for i in range(routing.Size()):
+                if dem[node_of[i]] >= 0 and not routing.IsStart(i):
+                    ldim.SlackVar(i).SetValue(0)
+    else:
+        ldim = None
+
+    # distance limit
+    if any(v.max_distance_m for v in vehicles):
+        dist_cbs = {}
+        for p in sorted({v.profile for v in vehicles}):
+            dl = np.asarray(model.dist_m[p], dtype=np.int64).tolist()
+            dist_cbs[p] = routing.RegisterTransitCallback(lambda i, j, dl=dl: dl[node_of[i]][node_of[j]])
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            [dist_cbs[v.profile] for v in vehicles], 0, [int(v.max_distance_m or 10**12) for v in vehicles], True, "distance"
+        )
+
+    # --- optional nodes ----------------------------------------------------------------
+    in_group = set()
+    for g in model.groups:
+        idx = [manager.NodeToIndex(i) for i in g.nodes]
+        in_group.update(g.nodes)
+        if g.penalty == MANDATORY:
+            routing.AddDisjunction(idx, -1, g.max_cardinality)  # negative: mandatory
+        else:
+            routing.AddDisjunction(idx, int(g.penalty), g.max_cardinality)
+    ends = {v.start for v in vehicles} | {v.end for v in vehicles}
+    for node in range(n):
+        if node in ends or node in in_group:
+            continue
+        pen = int(model.penalty[node])
+        if pen != MANDATORY:
+            routing.AddDisjunction([manager.NodeToIndex(node)], pen)
+    if model.allowed_vehicles is not None:
+        for node, allowed in enumerate(model.allowed_vehicles):
+            if allowed is not None and node not in ends:
+                # (SetAllowedVehiclesForIndex's list binding is broken in some OR-Tools wheels)
+                routing.VehicleVar(manager.NodeToIndex(node)).SetValues([-1] + [int(a) for a in allowed])
+    for pr in model.precedences:
+        a, b = manager.NodeToIndex(pr.before), manager.NodeToIndex(pr.after)
+        both = solver.Min(routing.ActiveVar(a), routing.ActiveVar(b))
+        solver.Add(tdim.CumulVar(b) + (1 - both) * horizon >= tdim.CumulVar(a) + pr.min_gap_s)
+
+    # --- search ----------------------------------------------------------------------
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    fs = first_solution
+    if fs == "auto":
+        has_tw = any(model.windows[i] for i in range(n) if i not in ends)
+        fs = "parallel_cheapest_insertion" if has_tw or model.groups else "path_cheapest_arc"
+    params.first_solution_strategy = FIRST_SOLUTION[fs]
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    if max_iterations:
+        # a reproducible work budget: search branches explored (not wall time)
+        checks = [0]
+
+        def over_budget():
+            checks[0] += 1
+            return checks[0] > max_iterations
+
+        routing.AddSearchMonitor(solver.CustomLimit(over_budget))
+    # OR-Tools routing has no random component: with a solution limit the search is
+    # reproducible. ``seed`` is recorded by callers and used by the other backends.
+    params.use_full_propagation = False
+
+    history: list[tuple[float, int]] = []
+    best = [None]
+
+    def on_solution():
+        obj = routing.CostVar().Max()
+        if best[0] is None or obj < best[0]:
+            best[0] = obj
+            history.append((round(time.monotonic() - t0, 3), int(obj)))
+            if on_progress is not None:
+                on_progress(time.monotonic() - t0, int(obj))
+
+    routing.AddAtSolutionCallback(on_solution)
+    sol = routing.SolveWithParameters(params)
+    elapsed = time.monotonic() - t0
+    if sol is None:
+        return KernelResult("no_solution", (), tuple(range(n)), 0, elapsed, "ortools", tuple(history))
+
+    routes = []
+    visited = set()
+    for v in range(len(vehicles)):
+        visits = []
+        i = routing.Start(v)
+        dist = 0
+        while True:
+            node = node_of[i]
+            load = sol.Value(ldim.CumulVar(i)) if ldim is not None else 0
+            visits.append(Visit(node, sol.Value(tdim.CumulVar(i)), load))
+            visited.add(node)
+            if routing.IsEnd(i):
+                break
+            j = sol.Value(routing.NextVar(i))
+            dist += int(model.dist_m[vehicles[v].profile][node, node_of[j]])
+            i = j
+        brks = ()
+        if vehicles[v].breaks:
+            br = sol.IntervalVarContainer()
+            brks = tuple(
+                (br.Element(k).StartValue(), br.Element(k).DurationValue())
+                for k in range(br.Size())
+                if br.Element(k).Var().Name().startswith(f"break_{v}_") and br.Element(k).PerformedValue()
+            )
+        routes.append(Route(v, tuple(visits), tuple(sorted(brks)), dist, visits[-1].start_s - visits[0].start_s))
+    dropped = tuple(i for i in range(n) if i not in visited)
+    status = "feasible"
+    return KernelResult(status, tuple(routes), dropped, int(sol.ObjectiveValue()), elapsed, "ortools", tuple(history))
+
+
+def _indices_of_node(manager, routing, node: int, n_vehicles: int) -> list[int]:
+    idx = manager.NodeToIndex(node)
+    if idx >= 0:
+        return [idx]
+    # a start/end node: every vehicle's end index that maps to it
+    out = []
+    for v in range(n_vehicles):
+        e = routing.End(v)
+        if manager.IndexToNode(e) == node:
+            out.append(e)
+    return out

@@ -1,0 +1,301 @@
+"""Road network -> travel-time and distance matrices between stops, per vehicle profile and season.
+
+The graph is built from the road lines: every vertex is a graph node (vertices are
+snapped to a 1 m grid in UTM 48N, so lines that meet at a shared vertex or endpoint
+are joined there), every pair of consecutive vertices an edge. An edge's time is its
+length over the speed of its road class for the profile and season; classes the
+profile may not use, and segments closed in the season, are left out.
+
+Each stop (village or site) is joined to the network at the nearest point of the
+nearest usable segment; the off-road part is counted at the profile's off-road speed,
+and a stop farther than ``max_connector_m`` from any usable road is not joined.
+Shortest paths: :func:`scipy.sparse.csgraph.dijkstra` from every stop at once.
+Pairs that cannot be reached are reported in :attr:`Matrices.unreachable`, never given
+a silent infinity or zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from planner.area import METRIC_CRS, ROAD_CLASSES, Area
+from planner.engine.model import UNREACHABLE
+
+SNAP_M = 1.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one kind of vehicle (or a walker) moves on the roads in one season."""
+
+    name: str
+    speeds_kph: dict  # road_class -> kph; a class missing or at 0 may not be used
+    offroad_kph: float = 4.0
+    max_connector_m: float = 1500.0
+    closed_segments: bool = True  # honour the roads' ``rainy_closed`` flag (set for rainy season)
+
+    def speed(self, road_class: str) -> float:
+        return float(self.speeds_kph.get(road_class, 0.0) or 0.0)
+
+
+@dataclass(frozen=True)
+class RoadGraph:
+    """Vertices (UTM 48N metres) and segments of the road network."""
+
+    xy: np.ndarray  # (n_vertices, 2) metric coordinates
+    lonlat: np.ndarray  # (n_vertices, 2)
+    seg_u: np.ndarray  # (n_segments,)
+    seg_v: np.ndarray
+    seg_len_m: np.ndarray
+    seg_class: np.ndarray  # road class (str objects)
+    seg_rainy_closed: np.ndarray  # bool
+    seg_road_id: np.ndarray
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """Travel between stops for one profile; ``stop_ids[i]`` is row/column i."""
+
+    profile: str
+    stop_ids: tuple[str, ...]
+    time_s: np.ndarray  # int64; UNREACHABLE where no path
+    dist_m: np.ndarray  # int64; UNREACHABLE where no path
+    connector_m: np.ndarray  # off-road distance of each stop to the network (nan = not joined)
+    unreachable: tuple[tuple[str, str], ...]  # (from, to) pairs without a path
+    _graph: RoadGraph = field(repr=False, compare=False, default=None)
+    _pred: np.ndarray = field(repr=False, compare=False, default=None)  # (n_stops, n_nodes)
+    _stop_node: np.ndarray = field(repr=False, compare=False, default=None)
+    _attach: tuple = field(repr=False, compare=False, default=())
+
+    def index(self, stop_id: str) -> int:
+        return self.stop_ids.index(stop_id)
+
+    def reachable(self, a: int, b: int) -> bool:
+        return self.time_s[a, b] < UNREACHABLE
+
+    def path_lonlat(self, a: int, b: int) -> list[tuple[float, float]]:
+        """The road geometry from stop ``a`` to stop ``b`` as ``[lon, lat]`` points."""
+        if a == b:
+            p = self._attach[a]["stop_lonlat"]
+            return [p, p]
+        if not self.reachable(a, b):
+            raise ValueError(f"no path from {self.stop_ids[a]} to {self.stop_ids[b]} for profile {self.profile}")
+        g = self._graph
+        n_v = len(g.xy)
+        pred = self._pred[a]
+        node = int(self._stop_node[b])
+        chain = []
+        while node >= 0:
+            chain.append(node)
+            node = int(pred[node])
+        chain.reverse()
+        pts: list[tuple[float, float]] = []
+        for node in chain:
+            if node >= n_v:  # a stop node: its attachment geometry
+                att = self._attach[node - n_v]
+                if not pts:
+                    pts.extend(att["stop_lonlat_path"])
+                else:
+                    pts.extend(reversed(att["stop_lonlat_path"]))
+            else:
+                pts.append(tuple(g.lonlat[node]))
+        # drop consecutive duplicates
+        out = [pts[0]]
+        for p in pts[1:]:
+            if p != out[-1]:
+                out.append(p)
+        if len(out) == 1:
+            out.append(out[0])
+        return [(round(x, 6), round(y, 6)) for x, y in out]
+
+
+def build_graph(area: Area) -> RoadGraph:
+    """Split the road lines into vertex-to-vertex segments joined at shared vertices."""
+    roads = area.roads.to_crs(METRIC_CRS)
+    roads_ll = area.roads
+    coords_m, coords_ll, seg_rows = [], [], []
+    for i, (geom, geom_ll) in enumerate(zip(roads.geometry, roads_ll.geometry)):
+        parts = list(geom.geoms) if geom.geom_type == "MultiLineString" else [geom]
+        parts_ll = list(geom_ll.geoms) if geom_ll.geom_type == "MultiLineString" else [geom_ll]
+        for part, part_ll in zip(parts, parts_ll):
+            c = np.asarray(part.coords)[:, :2]
+            cl = np.asarray(part_ll.coords)[:, :2]
+            if len(c) < 2:
+                continue
+            coords_m.append(c)
+            coords_ll.append(cl)
+            seg_rows.append(np.full(len(c) - 1, i))
+    if not coords_m:
+        return RoadGraph(*(np.empty((0, 2)),) * 2, *(np.empty(0, dtype=int),) * 2, np.empty(0), *(np.empty(0, dtype=object),) * 3)
+    all_m = np.vstack(coords_m)
+    all_ll = np.vstack(coords_ll)
+    keys = np.round(all_m / SNAP_M).astype(np.int64)
+    uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    xy = all_m[first]
+    lonlat = all_ll[first]
+    starts = np.cumsum([0] + [len(c) for c in coords_m[:-1]])
+    u_list, v_list = [], []
+    for s, c in zip(starts, coords_m):
+        idx = inverse[s : s + len(c)]
+        u_list.append(idx[:-1])
+        v_list.append(idx[1:])
+    seg_u = np.concatenate(u_list)
+    seg_v = np.concatenate(v_list)
+    road_idx = np.concatenate(seg_rows)
+    keep = seg_u != seg_v
+    seg_u, seg_v, road_idx = seg_u[keep], seg_v[keep], road_idx[keep]
+    seg_len = np.linalg.norm(xy[seg_u] - xy[seg_v], axis=1)
+    cls = area.roads["road_class"].astype(str).to_numpy()[road_idx]
+    closed = (
+        area.roads["rainy_closed"].fillna(False).astype(bool).to_numpy()[road_idx]
+        if "rainy_closed" in area.roads
+        else np.zeros(len(road_idx), dtype=bool)
+    )
+    rid = area.roads["id"].astype(str).to_numpy()[road_idx]
+    return RoadGraph(xy, lonlat, seg_u, seg_v, seg_len, cls, closed, rid)
+
+
+def stop_table(area: Area) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Stop ids (villages then sites) with metric and lon/lat coordinates."""
+    ids = tuple(area.villages["id"].astype(str)) + tuple(area.sites["id"].astype(str))
+    pts_ll = np.array(
+        [(g.x, g.y) for g in area.villages.geometry] + [(g.x, g.y) for g in area.sites.geometry]
+    ).reshape(-1, 2)
+    import geopandas as gpd
+
+    pts_m = gpd.GeoSeries(gpd.points_from_xy(pts_ll[:, 0], pts_ll[:, 1]), crs=area.villages.crs).to_crs(METRIC_CRS)
+    xy = np.column_stack([pts_m.x.to_numpy(), pts_m.y.to_numpy()])
+    return ids, xy, pts_ll
+
+
+def travel_matrices(area: Area, profile: Profile, graph: RoadGraph | None = None, rainy: bool = False) -> Matrices:
+    """Shortest-time matrices between all stops (villages, then sites) for ``profile``."""
+    graph = graph if graph is not None else build_graph(area)
+    stop_ids, stop_xy, stop_ll = stop_table(area)
+    n_v, n_s = len(graph.xy), len(stop_ids)
+    speed = np.array([profile.speed(c) for c in graph.seg_class]) if len(graph.seg_class) else np.empty(0)
+    usable = speed > 0
+    if rainy and profile.closed_segments:
+        usable &= ~graph.seg_rainy_closed
+    seg_time = np.where(usable, graph.seg_len_m / np.maximum(speed, 1e-9) * 3.6, np.inf)
+
+    # Attach each stop to the nearest usable segment.
+    us, vs = graph.seg_u[usable], graph.seg_v[usable]
+    seg_lines = shapely.linestrings(np.stack([graph.xy[us], graph.xy[vs]], axis=1)) if usable.any() else np.empty(0)
+    tree = shapely.STRtree(seg_lines) if len(seg_lines) else None
+    pts = shapely.points(stop_xy)
+    attach = []
+    extra_rows, extra_cols, extra_t, extra_d = [], [], [], []
+    connector = np.full(n_s, np.nan)
+    usable_idx = np.flatnonzero(usable)
+    for k in range(n_s):
+        rec = {"stop_lonlat": tuple(stop_ll[k]), "stop_lonlat_path": [tuple(stop_ll[k])]}
+        if tree is not None:
+            j = int(tree.nearest(pts[k]))
+            line = seg_lines[j]
+            off = float(shapely.distance(pts[k], line))
+            if off <= profile.max_connector_m:
+                seg = usable_idx[j]
+                frac = float(shapely.line_locate_point(line, pts[k], normalized=True))
+                u, v = graph.seg_u[seg], graph.seg_v[seg]
+                connector[k] = off
+                off_t = off / (profile.offroad_kph / 3.6)
+                proj_ll = tuple(graph.lonlat[u] + frac * (graph.lonlat[v] - graph.lonlat[u]))
+                rec["stop_lonlat_path"] = [tuple(stop_ll[k]), proj_ll]
+                stop_node = n_v + k
+                for node, f in ((u, frac), (v, 1 - frac)):
+                    extra_rows.append(stop_node)
+                    extra_cols.append(node)
+                    extra_t.append(off_t + f * seg_time[seg])
+                    extra_d.append(off + f * graph.seg_len_m[seg])
+        attach.append(rec)
+
+    rows = np.concatenate([us, vs, np.array(extra_rows, dtype=int), np.array(extra_cols, dtype=int)])
+    cols = np.concatenate([vs, us, np.array(extra_cols, dtype=int), np.array(extra_rows, dtype=int)])
+    t = np.concatenate([seg_time[usable], seg_time[usable], extra_t, extra_t])
+    d = np.concatenate([graph.seg_len_m[usable], graph.seg_len_m[usable], extra_d, extra_d])
+    # tiny epsilon keeps zero-length connectors as explicit edges
+    t = np.maximum(t, 1e-6)
+    # parallel edges: keep the fastest (a sparse matrix would add them up)
+    order = np.lexsort((t, cols, rows))
+    rows, cols, t, d = rows[order], cols[order], t[order], d[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, t, d = rows[first], cols[first], t[first], d[first]
+    n_all = n_v + n_s
+    g_time = csr_matrix((t, (rows, cols)), shape=(n_all, n_all))
+    stop_nodes = np.arange(n_v, n_all)
+    time_all, pred = dijkstra(g_time, directed=True, indices=stop_nodes, return_predecessors=True)
+    dist_all = _tree_distances(pred, rows, cols, d, n_all)
+    time_ss = time_all[:, stop_nodes]
+    dist_ss = dist_all[:, stop_nodes]
+    bad = ~np.isfinite(time_ss)
+    time_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, time_ss))).astype(np.int64)
+    dist_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, dist_ss))).astype(np.int64)
+    np.fill_diagonal(time_i, 0)
+    np.fill_diagonal(dist_i, 0)
+    bad_pairs = tuple((stop_ids[a], stop_ids[b]) for a, b in zip(*np.nonzero(time_i >= UNREACHABLE)))
+    return Matrices(
+        profile=profile.name,
+        stop_ids=stop_ids,
+        time_s=time_i,
+        dist_m=dist_i,
+        connector_m=connector,
+        unreachable=bad_pairs,
+        _graph=graph,
+        _pred=pred.astype(np.int32),
+        _stop_node=stop_nodes,
+        _attach=tuple(attach),
+    )
+
+
+def _tree_distances(pred: np.ndarray, rows, cols, d, n_all: int) -> np.ndarray:
+    """Distance along each shortest-time tree, by pointer doubling (vectorised over all sources)."""
+    edge_len = csr_matrix((d, (rows, cols)), shape=(n_all, n_all)).tocsr()
+    n_src = pred.shape[0]
+    acc = np.zeros(pred.shape, dtype=float)
+    anc = pred.copy()
+    has = anc >= 0
+    src_idx, node_idx = np.nonzero(has)
+    # edge length from pred[node] to node (min over parallel edges is fine: same geometry class)
+    lens = np.asarray(edge_len[anc[src_idx, node_idx], node_idx]).ravel()
+    acc[src_idx, node_idx] = lens
+    unreached = ~has
+    # pointer doubling: acc[x] = sum of edge lengths from x up to the root
+    for _ in range(64):
+        if not (anc >= 0).any():
+            break
+        valid = anc >= 0
+        r, c = np.nonzero(valid)
+        a = anc[r, c]
+        acc[r, c] += acc[r, a]
+        nxt = np.full_like(anc, -9999)
+        nxt[r, c] = anc[r, a]
+        anc = np.where(valid, nxt, -9999)
+    acc[unreached] = 0.0
+    return acc
+
+
+def check_reachability(m: Matrices, depot_id: str) -> dict[str, list[str]]:
+    """Stops that cannot be reached from, or cannot return to, the depot."""
+    d = m.index(depot_id)
+    out = [m.stop_ids[j] for j in range(len(m.stop_ids)) if m.time_s[d, j] >= UNREACHABLE]
+    back = [m.stop_ids[j] for j in range(len(m.stop_ids)) if m.time_s[j, d] >= UNREACHABLE]
+    return {"not_reachable_from_depot": out, "cannot_return_to_depot": back}
+
+
+__all__ = [
+    "ROAD_CLASSES",
+    "Profile",
+    "RoadGraph",
+    "Matrices",
+    "build_graph",
+    "travel_matrices",
+    "check_reachability",
+]

@@ -1,0 +1,79 @@
+"""One planning run end to end: area + config -> plan -> every output, in one run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from planner.area import Area
+from planner.checker import violations
+from planner.config import Config
+from planner.errors import PlannerError
+from planner.outputs import run_folder, write_plan_json, write_stops_csv
+from planner.problem import build_problem
+from planner.solve import solve
+
+
+def _free_name(out: Path, name: str) -> str:
+    if not (Path(out) / name).exists():
+        return name
+    k = 2
+    while (Path(out) / f"{name}-{k}").exists():
+        k += 1
+    return f"{name}-{k}"
+
+
+def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: bool = True, map_: bool = True) -> dict:
+    from planner.render.map import render_map
+
+    written = {
+        "plan": write_plan_json(plan, folder / "plan.json"),
+        "stops": write_stops_csv(plan, folder / "stops.csv"),
+    }
+    (folder / "config.json").write_text(json.dumps(problem.config.raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    if map_:
+        written["map"] = render_map(plan, problem.area, folder / "map.html")
+    if printables:
+        from planner.render.printables import render_printables
+
+        written["printables"] = render_printables(plan, problem.area, folder, lang=lang)
+    return written
+
+
+def run_plan(
+    area: Area,
+    config: Config,
+    *,
+    out: Path,
+    run: str,
+    force: bool = False,
+    lang: str = "vi",
+    printables: bool = True,
+    on_progress=None,
+    auto_suffix: bool = False,
+) -> dict:
+    """Plan and write one run folder atomically; returns ``{"plan", "problem", "path"}``."""
+    if auto_suffix:
+        run = _free_name(out, run)
+    problem = build_problem(area, config)
+    plan = solve(problem, on_progress=on_progress)
+    bad = violations(plan, problem)
+    if bad:
+        raise PlannerError("the plan failed its own checks (a bug; please report it):\n  " + "\n  ".join(bad[:30]))
+    with run_folder(Path(out), run, force=force) as tmp:
+        write_outputs(plan, problem, tmp, lang=lang, printables=printables)
+    return {"plan": plan, "problem": problem, "path": Path(out) / run}
+
+
+def print_existing(run_dir: Path, *, data=None, lang: str = "vi", force: bool = False) -> Path:
+    """Re-render the printables of a saved run (from its plan.json) into ``run_dir/print-<lang>``."""
+    from planner.io import load_area
+    from planner.plan_io import plan_from_dict
+    from planner.render.printables import render_printables
+
+    run_dir = Path(run_dir)
+    plan = plan_from_dict(json.loads((run_dir / "plan.json").read_text(encoding="utf-8")))
+    area = load_area(data)
+    with run_folder(run_dir, f"print-{lang}", force=force) as tmp:
+        render_printables(plan, area, tmp, lang=lang)
+    return run_dir / f"print-{lang}"

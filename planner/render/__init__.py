@@ -1,0 +1,1 @@
+"""Renderers: take a :class:`~planner.plan.Plan` (and the :class:`~planner.area.Area`) and write an artefact."""

@@ -1,0 +1,514 @@
+"""Problem -> Plan: the district's weekly (or multi-week) plan through the engine kernel.
+
+Model (one kernel route per vehicle and week):
+
+- time runs in seconds from 00:00 of the plan's start date;
+- a village visit may start in any working day's shift, early enough to end by the
+  shift's end; each route carries a day counter that only *overnight nodes* advance and
+  every visit must fall in the shift of the counter's day, so a route crosses a night
+  only at a lodging (never by waiting or driving through it);
+- an overnight node (one per vehicle, week, night and lodging; at most one per night)
+  is reached by the shift's end and left at the next working day's shift start; the
+  depot is a lodging too (a night at home), every other lodging is a night away;
+- lunch is a break of ``lunch_min`` starting between ``lunch_earliest`` and
+  ``lunch_latest_end - lunch_min`` on every working day;
+- books: each visit hands out books by population; the load resets at the depot;
+- every village visit is optional with a penalty ``penalty_per_person × population``,
+  so the plan serves as many people as it can, then drives as little as it can.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.engine import kernel
+from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Precedence, RoutingModel, VehicleSpec
+from planner.errors import NoPlanError
+from planner.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.problem import Problem
+
+DAY_S = 86400
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    kind: str  # "depot", "village", "site", "night"
+    loc: int  # matrix row
+    village: int | None = None  # index into problem.villages
+    copy: int = 0
+    vehicle_route: int | None = None  # kernel vehicle (night nodes)
+    night_date: dt.date | None = None
+    site: int | None = None
+
+
+def books_for(pop: int, problem: Problem) -> int:
+    s = problem.config.service
+    return int(min(s["books_max"], max(s["books_min"], round(pop * s["books_per_person"]))))
+
+
+def _t(problem: Problem, date: dt.date, minutes: int) -> int:
+    return (date - problem.start_date).days * DAY_S + minutes * 60
+
+
+def build_model(problem: Problem) -> tuple[RoutingModel, list[NodeInfo], list[tuple[int, int]]]:
+    """The kernel model of the district plan, its node table and (vehicle, week) per route."""
+    cfg = problem.config
+    svc = cfg.service
+    shift_start, shift_end = cfg.minutes("shift_start"), cfg.minutes("shift_end")
+    lunch_lo = cfg.minutes("lunch_earliest")
+    lunch_min = int(svc["lunch_min"])
+    lunch_hi = cfg.minutes("lunch_latest_end") - lunch_min
+    village_service = int(svc["village_service_min"]) * 60
+    horizon = (problem.dates[-1] - problem.start_date).days * DAY_S + DAY_S
+
+    nodes: list[NodeInfo] = []
+    service: list[int] = []
+    windows: list[tuple] = []
+    demand: list[int] = []
+    penalty: list[int] = []
+    waits: list[int | None] = []
+    allowed: list[tuple[int, ...] | None] = []
+    visit_cost: list[int] = []
+
+    def add(info, svc_s, win, dem, pen, wait, allow, vcost=0):
+        nodes.append(info)
+        service.append(svc_s)
+        windows.append(win)
+        demand.append(dem)
+        penalty.append(pen)
+        waits.append(wait)
+        allowed.append(allow)
+        visit_cost.append(vcost)
+        return len(nodes) - 1
+
+    # depots: one node per distinct depot
+    depot_node = {}
+    for veh in problem.vehicles:
+        if veh.depot not in depot_node:
+            s = problem.site(veh.depot)
+            shifts = tuple((_t(problem, d, shift_start), _t(problem, d, shift_end)) for d in problem.dates)
+            depot_node[veh.depot] = add(NodeInfo("depot", s.loc), 0, shifts, 0, 0, None, None)
+
+    routes = [(k, w) for k, _ in enumerate(problem.vehicles) for w in range(len(problem.weeks))]
+
+    # villages: one node per required visit
+    day_windows = tuple(
+        (_t(problem, d, shift_start), _t(problem, d, shift_end) - village_service) for d in problem.dates
+    )
+    pen_pp = int(svc["penalty_per_person"])
+    groups: list[NodeGroup] = []
+    precedences: list[Precedence] = []
+    min_gap = int(cfg.raw["frequency"]["min_spacing_days"]) * DAY_S - DAY_S // 2
+    for vi, v in enumerate(problem.villages):
+        reach = tuple(
+            r
+            for r, (k, _) in enumerate(routes)
+            if problem.matrix_for(problem.vehicles[k]).time_s[problem.site(problem.vehicles[k].depot).loc, v.loc] < UNREACHABLE
+        )
+        prev = None
+        for c in range(max(1, v.visits_required) if v.visits_required > 0 else 0):
+            n = add(
+                NodeInfo("village", v.loc, village=vi, copy=c),
+                village_service,
+                day_windows,
+                books_for(v.population, problem),
+                pen_pp * max(1, v.population),
+                None,
+                reach,
+            )
+            if prev is not None:
+                precedences.append(Precedence(prev, n, min_gap))
+            prev = n
+
+    # overnight nodes per route, night and lodging
+    night_away_cost = int(svc["night_away_cost"])
+    for r, (k, w) in enumerate(routes):
+        veh = problem.vehicles[k]
+        week = problem.weeks[w]
+        for d, nxt in zip(week, week[1:]):
+            arrive = _t(problem, d, shift_end)
+            leave = _t(problem, nxt, shift_start)
+            members = []
+            for s in problem.lodgings(veh):
+                at_depot = s.id == veh.depot
+                n = add(
+                    NodeInfo("night", s.loc, vehicle_route=r, night_date=d, site=problem.sites.index(s)),
+                    leave - arrive,
+                    ((arrive, arrive),),
+                    -veh.capacity_books if at_depot else 0,
+                    0,
+                    None,
+                    (r,),
+                    0 if at_depot else night_away_cost,
+                )
+                members.append(n)
+            groups.append(NodeGroup(tuple(members), 0, 1))
+
+    n = len(nodes)
+    day_index = {d: k for k, d in enumerate(problem.dates)}
+    shift_of = {"depot": (shift_start * 60, shift_end * 60), "village": (shift_start * 60, shift_end * 60 - village_service)}
+    days = DaySchedule(
+        offsets_s=tuple(_t(problem, d, 0) for d in problem.dates),
+        step=tuple(1 if x.kind == "night" else 0 for x in nodes),
+        shift=tuple(shift_of.get(x.kind) for x in nodes),
+        fixed_day=tuple(day_index[x.night_date] if x.kind == "night" else None for x in nodes),
+    )
+    locs = np.array([x.loc for x in nodes])
+    profiles = sorted({v.profile for v in problem.vehicles})
+    time_mats, dist_mats = [], []
+    for p in profiles:
+        m = problem.matrices[p]
+        time_mats.append(np.ascontiguousarray(m.time_s[np.ix_(locs, locs)]))
+        dist_mats.append(np.ascontiguousarray(m.dist_m[np.ix_(locs, locs)]))
+
+    vehicles = []
+    for r, (k, w) in enumerate(routes):
+        veh = problem.vehicles[k]
+        week = problem.weeks[w]
+        dn = depot_node[veh.depot]
+        vehicles.append(
+            VehicleSpec(
+                start=dn,
+                end=dn,
+                capacity=veh.capacity_books,
+                profile=profiles.index(veh.profile),
+                tw_start_s=_t(problem, week[0], shift_start),
+                tw_end_s=_t(problem, week[-1], shift_end),
+                breaks=tuple(Break(_t(problem, d, lunch_lo), _t(problem, d, lunch_hi), lunch_min * 60) for d in week),
+                name=f"{veh.id}-w{w + 1}",
+            )
+        )
+    model = RoutingModel(
+        time_s=tuple(time_mats),
+        dist_m=tuple(dist_mats),
+        service_s=np.array(service, dtype=np.int64),
+        demand=np.array(demand, dtype=np.int64),
+        windows=tuple(windows),
+        penalty=np.array(penalty, dtype=np.int64),
+        vehicles=tuple(vehicles),
+        horizon_s=horizon,
+        groups=tuple(groups),
+        precedences=tuple(precedences),
+        allowed_vehicles=tuple(allowed),
+        max_wait_s=tuple(waits),
+        arc_cost="time",
+        visit_cost=np.array(visit_cost, dtype=np.int64),
+        days=days,
+    )
+    return model, nodes, routes
+
+
+def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | None = None, on_progress=None) -> Plan:
+    """Plan the cycle for ``problem``; returns plain data (no solver objects)."""
+    cfg = problem.config
+    time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan["time_limit_s"])
+    seed = int(seed if seed is not None else cfg.plan["seed"])
+    model, nodes, routes = build_model(problem)
+    res = kernel.solve(
+        model,
+        time_limit_s=time_limit_s,
+        seed=seed,
+        backend="ortools",
+        first_solution=cfg.plan.get("first_solution", "auto"),
+        max_iterations=cfg.plan.get("max_iterations"),
+        on_progress=on_progress,
+    )
+    if res.status == "no_solution":
+        raise NoPlanError(
+            f"the solver found no plan in {time_limit_s:.0f} s for {len(problem.villages)} villages and "
+            f"{len(problem.vehicles)} vehicle(s); try a longer --time-limit"
+        )
+    return to_plan(problem, model, nodes, routes, res, time_limit_s, seed)
+
+
+def to_plan(problem, model, nodes, routes, res, time_limit_s, seed) -> Plan:
+    cfg = problem.config
+    days: list[Day] = []
+    visit_dates: dict[int, list[str]] = {}
+    visit_stops: dict[int, list[str]] = {}
+    for route in res.routes:
+        k, w = routes[route.vehicle]
+        veh = problem.vehicles[k]
+        mat = problem.matrix_for(veh)
+        days.extend(_route_days(problem, model, nodes, route, veh, w, mat))
+    for day in days:
+        for st in day.stops:
+            if st.kind == "village":
+                vi = next(i for i, v in enumerate(problem.villages) if v.id == st.stop_id)
+                visit_dates.setdefault(vi, []).append(day.date.isoformat())
+                visit_stops.setdefault(vi, []).append(st.stop_id)
+
+    services, unserved = [], []
+    explain = _Explainer(problem)
+    for vi, v in enumerate(problem.villages):
+        got = len(visit_dates.get(vi, []))
+        channel = "van_stop" if got else "unserved"
+        services.append(
+            VillageService(
+                village_id=v.id,
+                name=v.name,
+                commune=v.commune,
+                commune_code=v.commune_code,
+                population=v.population,
+                channel=channel,
+                visits=got,
+                visits_required=v.visits_required,
+                served_by=tuple(sorted(set(visit_stops.get(vi, [])))),
+                visit_dates=tuple(visit_dates.get(vi, [])),
+            )
+        )
+        if got < v.visits_required:
+            reason, detail = explain.why(vi, got)
+            unserved.append(
+                Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=v.visits_required)
+            )
+    n_served = sum(1 for s in services if s.channel != "unserved")
+    status = "ok" if not unserved else ("partial" if n_served else "empty")
+    budget = cfg.plan.get("max_iterations")
+    run = {
+        "seed": seed,
+        "time_limit_s": time_limit_s,
+        "max_iterations": budget,
+        "solve_time_s": round(res.solve_time_s, 2),
+        "stopped_by": "time_limit" if res.solve_time_s >= time_limit_s * 0.98 else "work_budget_or_optimum",
+        "objective": res.objective,
+        "backend": res.backend,
+        "improvements": len(res.history),
+        "season": cfg.season,
+        "start_date": problem.start_date.isoformat(),
+        "weeks": cfg.plan["weeks"],
+        "working_dates": [d.isoformat() for d in problem.dates],
+        "vehicles": [vars(v) | {"overnight_kinds": list(v.overnight_kinds)} for v in problem.vehicles],
+        "service": dict(cfg.service),
+        "warnings": list(problem.warnings),
+    }
+    notices = []
+    if problem.area.approximated:
+        notices.append(
+            "Village positions, village populations and roads are approximated (not surveyed); see data/README.md."
+        )
+    return Plan(
+        status=status,
+        days=tuple(sorted(days, key=lambda d: (d.vehicle, d.date))),
+        villages=tuple(services),
+        unserved=tuple(unserved),
+        population_total=sum(v.population for v in problem.villages),
+        children_total=sum(v.children for v in problem.villages),
+        villages_total=len(problem.villages),
+        run=run,
+        notices=tuple(notices),
+    )
+
+
+def _dt(problem: Problem, s: int) -> dt.datetime:
+    return dt.datetime.combine(problem.start_date, dt.time()) + dt.timedelta(seconds=int(s))
+
+
+def _route_days(problem, model, nodes, route, veh, week_idx, mat) -> list[Day]:
+    """Cut one kernel route (a vehicle's week) into working days with timed stop events."""
+    cfg = problem.config
+    lunch_s = int(cfg.service["lunch_min"]) * 60
+    visits = route.visits
+    breaks = list(route.breaks)
+    # events: (kind, loc, arrive_s, start_s, depart_s, node)
+    out_days: list[Day] = []
+    week = problem.weeks[week_idx]
+    cur_date = week[0]
+    depot = problem.site(veh.depot)
+    cur: list[dict] = []
+    legs: list[list[tuple[float, float]]] = []
+
+    def stop_event(kind, loc, arr, dep, travel_s=0, travel_m=0, node=None):
+        sid, name, commune, code, lon, lat = problem.stop_name(loc)
+        ev = dict(kind=kind, loc=loc, arr=arr, dep=dep, travel_s=travel_s, travel_m=travel_m, node=node,
+                  sid=sid, name=name, commune=commune, code=code, lon=lon, lat=lat)
+        cur.append(ev)
+        return ev
+
+    def close_day(date):
+        nonlocal cur, legs
+        if any(e["kind"] in ("village", "site", "overnight") or e["travel_s"] > 0 for e in cur):
+            out_days.append(_make_day(problem, veh, date, week_idx, cur, legs))
+        cur, legs = [], []
+
+    # first stop: start at depot at the route start time (left at departure of the first leg)
+    first = visits[0]
+    start_ev = stop_event("start", depot.loc, first.start_s, first.start_s)
+    prev_loc = depot.loc
+    prev_end = first.start_s  # earliest departure from the previous stop
+    for a, b in zip(visits, visits[1:]):
+        info_b = nodes[b.node]
+        travel = int(mat.time_s[prev_loc, info_b.loc])
+        dist = int(mat.dist_m[prev_loc, info_b.loc])
+        path = mat.path_lonlat(prev_loc, info_b.loc)
+        # a break (lunch) in this gap?
+        brk = next(((bs, bd) for bs, bd in breaks if prev_end <= bs and bs + bd <= b.start_s), None)
+        if brk is None and info_b.kind == "depot":
+            # OR-Tools may place the break after the route's end: lunch back at the depot
+            brk = next(((bs, bd) for bs, bd in breaks if prev_end <= bs and _dt(problem, bs).date() == _dt(problem, prev_end).date()), None)
+        depart = prev_end
+        if cur and cur[-1]["kind"] == "start" and brk is None:
+            # leave the start as late as possible: no waiting on arrival
+            depart = max(prev_end, b.start_s - travel)
+            cur[-1]["dep"] = depart
+            cur[-1]["arr"] = min(cur[-1]["arr"], depart)
+        elif cur:
+            cur[-1]["dep"] = depart
+        if brk is not None:
+            breaks.remove(brk)
+            bs, bd = brk
+            if bs <= depart:  # lunch at the previous stop, after its service
+                stop_event("lunch", prev_loc, depart, depart + bd)
+                legs.append([(cur[-2]["lon"], cur[-2]["lat"])] * 2)
+                depart = depart + bd
+            elif bs >= depart + travel:  # lunch at the next stop, before its service
+                ev = stop_event("lunch", info_b.loc, max(bs, depart + travel), max(bs, depart + travel) + bd, travel, dist)
+                legs.append(path)
+                travel, dist = 0, 0
+                path = [(ev["lon"], ev["lat"])] * 2
+                depart = ev["dep"]
+            else:  # lunch by the road
+                frac = (bs - depart) / travel if travel else 0.0
+                p1, p2, pt = _split_path(path, frac)
+                ev = stop_event("lunch", info_b.loc, bs, bs + bd, bs - depart, int(round(dist * frac)))
+                ev.update(sid="", name="", lon=pt[0], lat=pt[1], roadside=True)
+                legs.append(p1)
+                path = p2
+                dist = dist - int(round(dist * frac))
+                travel = travel - (bs - depart)
+                depart = bs + bd
+        arrive = depart + travel
+        if info_b.kind == "night":
+            site = problem.sites[info_b.site]
+            kind = "end" if site.id == veh.depot else "overnight"
+            stop_event(kind, info_b.loc, arrive, arrive, travel, dist, b.node)
+            legs.append(path)
+            close_day(info_b.night_date)
+            nxt = problem.dates[problem.dates.index(info_b.night_date) + 1]
+            morning = b.start_s + int(model.service_s[b.node])
+            cur_date = nxt
+            stop_event("start", info_b.loc, morning, morning)
+            prev_loc = info_b.loc
+            prev_end = morning
+            continue
+        if info_b.kind == "depot":  # route end
+            stop_event("end", info_b.loc, arrive, arrive, travel, dist, b.node)
+            legs.append(path)
+            day_of_end = _dt(problem, arrive).date()
+            close_day(day_of_end if day_of_end in problem.dates else cur_date)
+            break
+        kind = "village" if info_b.kind == "village" else "site"
+        svc = int(model.service_s[b.node])
+        stop_event(kind, info_b.loc, b.start_s, b.start_s + svc, travel, dist, b.node)
+        legs.append(path)
+        prev_loc = info_b.loc
+        prev_end = b.start_s + svc
+    del start_ev
+    return out_days
+
+
+def _split_path(path, frac):
+    """Split a polyline at a fraction of its length: (first part, second part, point)."""
+    pts = np.asarray(path, dtype=float)
+    if len(pts) < 2:
+        p = tuple(pts[0])
+        return [p, p], [p, p], p
+    seg = np.hypot(*(np.diff(pts, axis=0).T))
+    total = seg.sum()
+    if total == 0:
+        p = tuple(pts[0])
+        return [p, p], [p, p], p
+    target = frac * total
+    cum = np.concatenate([[0], np.cumsum(seg)])
+    i = int(np.searchsorted(cum, target, side="right") - 1)
+    i = min(max(i, 0), len(seg) - 1)
+    t = (target - cum[i]) / seg[i] if seg[i] else 0.0
+    pt = tuple(np.round(pts[i] + t * (pts[i + 1] - pts[i]), 6))
+    first = [tuple(p) for p in pts[: i + 1]] + [pt]
+    second = [pt] + [tuple(p) for p in pts[i + 1 :]]
+    return first, second, pt
+
+
+def _make_day(problem, veh, date, week_idx, events, legs) -> Day:
+    stops = []
+    for seq, e in enumerate(events):
+        pop = children = books = 0
+        served: tuple[str, ...] = ()
+        if e["kind"] == "village":
+            v = problem.villages[e["loc"]]
+            pop, children, books, served = v.population, v.children, books_for(v.population, problem), (v.id,)
+        stops.append(
+            Stop(
+                seq=seq,
+                kind=e["kind"],
+                stop_id=e["sid"],
+                stop_name=e["name"] if not e.get("roadside") else "",
+                commune=e["commune"] if not e.get("roadside") else "",
+                commune_code=e["code"] if not e.get("roadside") else "",
+                lon=round(float(e["lon"]), 6),
+                lat=round(float(e["lat"]), 6),
+                arrival=_dt(problem, e["arr"]),
+                departure=_dt(problem, e["dep"]),
+                travel_min=round(e["travel_s"] / 60, 1),
+                travel_km=round(e["travel_m"] / 1000, 2),
+                books=books,
+                population_served=pop,
+                children_served=children,
+                villages_served=served,
+            )
+        )
+    legs_t = tuple(tuple((round(x, 6), round(y, 6)) for x, y in leg) for leg in legs)
+    return Day(vehicle=veh.id, date=date, week=week_idx + 1, stops=tuple(stops), legs=legs_t)
+
+
+class _Explainer:
+    """Reasons a person can act on, for villages short of their visits."""
+
+    def __init__(self, problem: Problem):
+        self.p = problem
+        cfg = problem.config
+        self.shift_s = (cfg.minutes("shift_end") - cfg.minutes("shift_start")) * 60
+        self.lunch_s = int(cfg.service["lunch_min"]) * 60
+        self.service_s = int(cfg.service["village_service_min"]) * 60
+        self.pen_pp = int(cfg.service["penalty_per_person"])
+
+    def why(self, vi: int, got: int) -> tuple[str, str]:
+        p = self.p
+        v = p.villages[vi]
+        season = p.config.season
+        best_round = math.inf
+        reachable_any = False
+        for veh in p.vehicles:
+            m = p.matrix_for(veh)
+            dep = p.site(veh.depot).loc
+            if m.time_s[dep, v.loc] >= UNREACHABLE:
+                continue
+            reachable_any = True
+            lods = [s.loc for s in p.lodgings(veh) if m.time_s[dep, s.loc] < UNREACHABLE]
+            t_in = min(m.time_s[lo, v.loc] for lo in lods)
+            t_out = min(m.time_s[v.loc, lo] for lo in lods)
+            best_round = min(best_round, t_in + t_out)
+        if not reachable_any:
+            conn = [p.matrix_for(veh).connector_m[v.loc] for veh in p.vehicles]
+            far = "not within reach of any road it may use" if all(np.isnan(c) for c in conn) else "on a road cut off from the depot"
+            return "unreachable", (
+                f"no vehicle of the fleet ({', '.join(sorted({x.profile for x in p.vehicles}))}) can reach it "
+                f"in the {season} season: {far}"
+            )
+        need = best_round + self.service_s + self.lunch_s
+        if need > self.shift_s:
+            return "too_far_for_shift", (
+                f"from the nearest lodging a visit needs {best_round / 3600:.1f} h of driving there and back "
+                f"+ {self.service_s / 3600:.1f} h service + {self.lunch_s / 3600:.1f} h lunch = {need / 3600:.1f} h, "
+                f"more than the {self.shift_s / 3600:.1f} h shift"
+            )
+        return "not_enough_time", (
+            f"reachable ({best_round / 3600:.1f} h there and back from the nearest lodging), but the fleet's "
+            f"{len(p.dates)} working day(s) went to villages worth more: its penalty is "
+            f"{self.pen_pp:,} × {v.population} people = {self.pen_pp * v.population:,}; got {got} of "
+            f"{v.visits_required} visit(s)"
+        )
