@@ -10,7 +10,7 @@ import datetime as dt
 from collections import Counter
 
 from planner.plan import Plan
-from planner.problem import Problem
+from planner.problem import Problem, min_spacing_days
 
 TOL_MIN = 1.5  # rounding of times to minutes and of travel to 0.1 min
 
@@ -135,11 +135,37 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
             load += sum(s.books for s in day.stops if s.kind in ("village", "site"))
             if veh is not None and load > veh.capacity_books:
                 out.append(f"{vid} {day.date}: {load} books since the last reload, capacity {veh.capacity_books}")
-    # visits per village
+    # visits per stop: at most the largest requirement among the villages it serves, spaced out
+    allowed_visits: dict[str, int] = {}
+    stop_dates: dict[str, list[dt.date]] = {}
+    for day in plan.days:
+        for s in day.stops:
+            if s.kind == "village":
+                need = max((village_ids[v].visits_required for v in s.villages_served if v in village_ids), default=1)
+                allowed_visits[s.stop_id] = max(allowed_visits.get(s.stop_id, 1), need)
+                stop_dates.setdefault(s.stop_id, []).append(day.date)
+                if s.stop_id not in s.villages_served:
+                    out.append(f"{day.vehicle} {day.date}: stop {s.stop_id} does not list its own village as served")
+                walkers = set(s.walkers)
+                if walkers - set(s.villages_served):
+                    out.append(f"{day.vehicle} {day.date}: walkers of {s.stop_id} not among the villages served")
+                limit = float(cfg.plan.get("walk_limit_m", 0) or 0)
+                if problem.walk is not None:
+                    for w in walkers:
+                        d = problem.walk.dist_m[problem.walk.index(s.stop_id), problem.walk.index(w)]
+                        if d > limit + 1:
+                            out.append(f"{day.vehicle} {day.date}: {w} walks {d} m to {s.stop_id}, limit {limit:.0f} m")
+                elif walkers:
+                    out.append(f"{day.vehicle} {day.date}: walkers at {s.stop_id} but walking is off")
     for vid, n in visits.items():
-        v = village_ids.get(vid)
-        if v is not None and n > max(1, v.visits_required):
-            out.append(f"village {vid}: {n} van visits, at most {max(1, v.visits_required)} allowed")
+        if n > allowed_visits.get(vid, 1):
+            out.append(f"village {vid}: {n} van visits, at most {allowed_visits.get(vid, 1)} allowed")
+    for sid, dates in stop_dates.items():
+        dates.sort()
+        need = min_spacing_days(cfg, allowed_visits.get(sid, 1))
+        for a, b in zip(dates, dates[1:]):
+            if (b - a).days < need - 0.5:
+                out.append(f"stop {sid}: visits on {a} and {b} are {(b - a).days} days apart, at least {need:.1f} required")
     # service records agree with the stops
     for vs in plan.villages:
         if vs.channel == "van_stop" and visits[vs.village_id] == 0:

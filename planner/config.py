@@ -23,16 +23,16 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULTS: dict = {
     "plan": {
         "start_date": None,  # ISO date; default: the next Monday
-        "weeks": 1,
+        "weeks": 4,
         "working_days": ["Mon", "Tue", "Wed", "Thu", "Fri"],
         "holidays": [],  # ISO dates with no service
         "season": "dry",  # "dry" or "rainy"
         "time_limit_s": 150,  # safety cap; the work budget normally stops the search first
-        "max_iterations": 4000000,  # work budget: search steps (a reproducible stop, unlike wall time)
+        "max_iterations": 1000000,  # work budget: search steps (a reproducible stop, unlike wall time)
         "first_solution": "parallel_cheapest_insertion",
         "seed": 0,
         "fixed_points": False,  # use the directive's fixed library points
-        "walk_limit_m": 0,  # people walk up to this far (on paths) to a van stop; 0 = no walking
+        "walk_limit_m": 2000,  # people walk up to this far (along paths) to a van stop; 0 = no walking
     },
     "service": {
         "shift_start": "07:00",
@@ -49,9 +49,18 @@ DEFAULTS: dict = {
         "night_away_cost": 3600,  # objective units per night away from the depot
     },
     "frequency": {
-        # visits per cycle by population (issue 3); a village's own `visits_per_cycle` wins
-        "default_visits": 1,
-        "min_spacing_days": 5,
+        # Van visits a village needs, stated per 4 weeks and scaled to the cycle's length
+        # (at least 1). A village's own `visits_per_cycle` field wins over these rules.
+        "default_visits_per_4_weeks": 1,
+        # the first rule whose thresholds a village meets applies
+        "rules": [{"min_population": 600, "visits_per_4_weeks": 2}],
+        # minimum days between two visits; 0 = automatic: 60 % of the even spacing
+        "min_spacing_days": 0,
+        # restocking visits per cycle for an active fixed library point
+        "fixed_point_visits": 1,
+    },
+    "fixed_points": {
+        "box_books": 100,  # books swapped at each restocking visit
     },
     "vehicles": [
         {
@@ -67,7 +76,8 @@ DEFAULTS: dict = {
         "van": {
             "offroad_kph": 4,
             "max_connector_m": 1500,
-            "dry": {"national": 40, "provincial": 30, "commune": 20, "track": 10},
+            # a van keeps off tracks (speed 0 = may not use)
+            "dry": {"national": 40, "provincial": 30, "commune": 20, "track": 0},
             "rainy": {"national": 35, "provincial": 25, "commune": 15, "track": 0},
         },
         "motorbike": {

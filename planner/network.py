@@ -258,7 +258,6 @@ def travel_matrices(area: Area, profile: Profile, graph: RoadGraph | None = None
 def _tree_distances(pred: np.ndarray, rows, cols, d, n_all: int) -> np.ndarray:
     """Distance along each shortest-time tree, by pointer doubling (vectorised over all sources)."""
     edge_len = csr_matrix((d, (rows, cols)), shape=(n_all, n_all)).tocsr()
-    n_src = pred.shape[0]
     acc = np.zeros(pred.shape, dtype=float)
     anc = pred.copy()
     has = anc >= 0

@@ -109,6 +109,7 @@ class VillageService:
     visits_required: int
     served_by: tuple[str, ...] = ()  # stop ids (van stops or fixed points)
     visit_dates: tuple[str, ...] = ()
+    children: int = 0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -154,6 +155,11 @@ class Plan:
         served = [v for v in self.villages if v.channel != "unserved"]
         s["villages_served"] = len(served)
         s["population_served"] = sum(v.population for v in served)
+        s["children_served"] = sum(v.children for v in served)
+        s["population_served_at_frequency"] = sum(v.population for v in served if v.visits >= v.visits_required)
+        s["villages_served_at_frequency"] = sum(1 for v in served if v.visits >= v.visits_required)
+        for ch in CHANNELS:
+            s[f"population_{ch}"] = sum(v.population for v in self.villages if v.channel == ch)
         s.update(
             villages_total=self.villages_total,
             population_total=self.population_total,

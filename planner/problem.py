@@ -14,7 +14,8 @@ import numpy as np
 from planner.area import FIXED_POINT_KINDS, Area
 from planner.config import Config, VehicleConfig
 from planner.engine.model import UNREACHABLE
-from planner.errors import InputError, NoPlanError, Problem as InputProblem
+from planner.errors import InputError, NoPlanError
+from planner.errors import Problem as InputProblem
 from planner.network import Matrices, build_graph, travel_matrices
 
 
@@ -99,11 +100,33 @@ class Problem:
 
 
 def visits_required(row, config: Config) -> int:
-    """Visits per cycle: the village's own ``visits_per_cycle`` if given, else the default rule."""
+    """Van visits per cycle: the village's own ``visits_per_cycle`` if given, else the rules.
+
+    Rules state visits per 4 weeks (the first rule whose ``min_population`` /
+    ``min_children`` the village meets, else ``default_visits_per_4_weeks``), scaled to
+    the cycle's length and at least 1.
+    """
     own = row.get("visits_per_cycle") if hasattr(row, "get") else None
     if own is not None and not (isinstance(own, float) and np.isnan(own)):
         return int(own)
-    return int(config.raw["frequency"]["default_visits"])
+    freq = config.raw["frequency"]
+    per4 = freq["default_visits_per_4_weeks"]
+    pop = int(row.get("population", 0) or 0)
+    children = row.get("children", 0)
+    children = int(children) if children == children and children is not None else 0
+    for rule in freq.get("rules", []):
+        if pop >= rule.get("min_population", 0) and children >= rule.get("min_children", 0):
+            per4 = rule["visits_per_4_weeks"]
+            break
+    return max(1, int(round(per4 * int(config.plan["weeks"]) / 4)))
+
+
+def min_spacing_days(config: Config, visits: int) -> float:
+    """Least days between two visits of one stop (explicit, or 60 % of the even spacing)."""
+    explicit = config.raw["frequency"].get("min_spacing_days", 0)
+    if explicit:
+        return float(explicit)
+    return 0.6 * 7 * int(config.plan["weeks"]) / max(1, visits)
 
 
 def build_problem(area: Area, config: Config) -> Problem:
@@ -153,6 +176,7 @@ def build_problem(area: Area, config: Config) -> Problem:
     )
     nv = len(villages)
     sdf = area.sites
+    activate = set(config.raw.get("fixed_points", {}).get("activate_kinds", [])) if config.plan.get("fixed_points") else set()
     sites = tuple(
         SiteRow(
             id=str(r["id"]),
@@ -161,7 +185,7 @@ def build_problem(area: Area, config: Config) -> Problem:
             commune=str(r.get("commune", "")),
             commune_code=str(r.get("commune_code", "")),
             lodging=bool(r.get("lodging", r["kind"] == "depot")),
-            active=bool(r.get("active", True)),
+            active=bool(r.get("active", True)) or str(r["kind"]) in activate,
             coverage_radius_m=int(r.get("coverage_radius_m", 0) or 0),
             stock_books=int(r.get("stock_books", 0) or 0),
             loc=nv + k,

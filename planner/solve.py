@@ -25,11 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.covering import Selection, select_stops
 from planner.engine import kernel
 from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Precedence, RoutingModel, VehicleSpec
 from planner.errors import NoPlanError
 from planner.plan import Day, Plan, Stop, Unserved, VillageService
-from planner.problem import Problem
+from planner.problem import Problem, min_spacing_days
 
 DAY_S = 86400
 
@@ -43,6 +44,7 @@ class NodeInfo:
     vehicle_route: int | None = None  # kernel vehicle (night nodes)
     night_date: dt.date | None = None
     site: int | None = None
+    stop: int | None = None  # index into the stop selection
 
 
 def books_for(pop: int, problem: Problem) -> int:
@@ -54,8 +56,9 @@ def _t(problem: Problem, date: dt.date, minutes: int) -> int:
     return (date - problem.start_date).days * DAY_S + minutes * 60
 
 
-def build_model(problem: Problem) -> tuple[RoutingModel, list[NodeInfo], list[tuple[int, int]]]:
+def build_model(problem: Problem, selection: Selection | None = None):
     """The kernel model of the district plan, its node table and (vehicle, week) per route."""
+    selection = selection if selection is not None else select_stops(problem)
     cfg = problem.config
     svc = cfg.service
     shift_start, shift_end = cfg.minutes("shift_start"), cfg.minutes("shift_end")
@@ -95,33 +98,39 @@ def build_model(problem: Problem) -> tuple[RoutingModel, list[NodeInfo], list[tu
 
     routes = [(k, w) for k, _ in enumerate(problem.vehicles) for w in range(len(problem.weeks))]
 
-    # villages: one node per required visit
-    day_windows = tuple(
-        (_t(problem, d, shift_start), _t(problem, d, shift_end) - village_service) for d in problem.dates
-    )
+    # stops (villages with their walkers, fixed points to restock): one node per wanted visit
+    site_service = int(svc["site_service_min"]) * 60
     pen_pp = int(svc["penalty_per_person"])
     groups: list[NodeGroup] = []
     precedences: list[Precedence] = []
-    min_gap = int(cfg.raw["frequency"]["min_spacing_days"]) * DAY_S - DAY_S // 2
-    for vi, v in enumerate(problem.villages):
+    box = int(cfg.raw.get("fixed_points", {}).get("box_books", 100))
+    for si, st in enumerate(selection.stops):
+        svc_s = village_service if st.kind == "village" else site_service
+        win = tuple((_t(problem, d, shift_start), _t(problem, d, shift_end) - svc_s) for d in problem.dates)
         reach = tuple(
             r
             for r, (k, _) in enumerate(routes)
-            if problem.matrix_for(problem.vehicles[k]).time_s[problem.site(problem.vehicles[k].depot).loc, v.loc] < UNREACHABLE
+            if problem.matrix_for(problem.vehicles[k]).time_s[problem.site(problem.vehicles[k].depot).loc, st.loc] < UNREACHABLE
+            and problem.matrix_for(problem.vehicles[k]).time_s[st.loc, problem.site(problem.vehicles[k].depot).loc] < UNREACHABLE
         )
+        if not reach:
+            continue
+        gap = int(min_spacing_days(cfg, st.visits) * DAY_S) - DAY_S // 2
+        books = books_for(st.population, problem) if st.kind == "village" else box
         prev = None
-        for c in range(max(1, v.visits_required) if v.visits_required > 0 else 0):
+        for c in range(st.visits):
             n = add(
-                NodeInfo("village", v.loc, village=vi, copy=c),
-                village_service,
-                day_windows,
-                books_for(v.population, problem),
-                pen_pp * max(1, v.population),
+                NodeInfo(st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si,
+                         site=st.site),
+                svc_s,
+                win,
+                books,
+                pen_pp * max(1, st.population),
                 None,
                 reach,
             )
             if prev is not None:
-                precedences.append(Precedence(prev, n, min_gap))
+                precedences.append(Precedence(prev, n, max(0, gap)))
             prev = n
 
     # overnight nodes per route, night and lodging
@@ -150,7 +159,11 @@ def build_model(problem: Problem) -> tuple[RoutingModel, list[NodeInfo], list[tu
 
     n = len(nodes)
     day_index = {d: k for k, d in enumerate(problem.dates)}
-    shift_of = {"depot": (shift_start * 60, shift_end * 60), "village": (shift_start * 60, shift_end * 60 - village_service)}
+    shift_of = {
+        "depot": (shift_start * 60, shift_end * 60),
+        "village": (shift_start * 60, shift_end * 60 - village_service),
+        "site": (shift_start * 60, shift_end * 60 - site_service),
+    }
     days = DaySchedule(
         offsets_s=tuple(_t(problem, d, 0) for d in problem.dates),
         step=tuple(1 if x.kind == "night" else 0 for x in nodes),
@@ -180,6 +193,7 @@ def build_model(problem: Problem) -> tuple[RoutingModel, list[NodeInfo], list[tu
                 tw_end_s=_t(problem, week[-1], shift_end),
                 breaks=tuple(Break(_t(problem, d, lunch_lo), _t(problem, d, lunch_hi), lunch_min * 60) for d in week),
                 name=f"{veh.id}-w{w + 1}",
+                max_driving_per_day_s=int(veh.max_driving_h_per_day * 3600) if veh.max_driving_h_per_day < 24 else None,
             )
         )
     model = RoutingModel(
@@ -207,7 +221,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
     cfg = problem.config
     time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan["time_limit_s"])
     seed = int(seed if seed is not None else cfg.plan["seed"])
-    model, nodes, routes = build_model(problem)
+    selection = select_stops(problem)
+    model, nodes, routes = build_model(problem, selection)
     res = kernel.solve(
         model,
         time_limit_s=time_limit_s,
@@ -222,31 +237,51 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
             f"the solver found no plan in {time_limit_s:.0f} s for {len(problem.villages)} villages and "
             f"{len(problem.vehicles)} vehicle(s); try a longer --time-limit"
         )
-    return to_plan(problem, model, nodes, routes, res, time_limit_s, seed)
+    return to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed)
 
 
-def to_plan(problem, model, nodes, routes, res, time_limit_s, seed) -> Plan:
+def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -> Plan:
     cfg = problem.config
     days: list[Day] = []
-    visit_dates: dict[int, list[str]] = {}
-    visit_stops: dict[int, list[str]] = {}
     for route in res.routes:
         k, w = routes[route.vehicle]
         veh = problem.vehicles[k]
         mat = problem.matrix_for(veh)
-        days.extend(_route_days(problem, model, nodes, route, veh, w, mat))
+        days.extend(_route_days(problem, model, nodes, route, veh, w, mat, selection))
+    own: dict[int, list[str]] = {}  # village -> dates of van stops in the village
+    walked: dict[int, list[tuple[str, str]]] = {}  # village -> (date, stop id) it walked to
+    restocked: dict[int, list[str]] = {}  # site index -> dates restocked
+    site_index = {x.id: k for k, x in enumerate(problem.sites)}
+    village_index = {v.id: k for k, v in enumerate(problem.villages)}
     for day in days:
         for st in day.stops:
             if st.kind == "village":
-                vi = next(i for i, v in enumerate(problem.villages) if v.id == st.stop_id)
-                visit_dates.setdefault(vi, []).append(day.date.isoformat())
-                visit_stops.setdefault(vi, []).append(st.stop_id)
+                own.setdefault(village_index[st.stop_id], []).append(day.date.isoformat())
+                for w in st.walkers:
+                    walked.setdefault(village_index[w], []).append((day.date.isoformat(), st.stop_id))
+            elif st.kind == "site" and st.stop_id in site_index:
+                restocked.setdefault(site_index[st.stop_id], []).append(day.date.isoformat())
+    fp_visits = int(cfg.raw["frequency"]["fixed_point_visits"])
 
     services, unserved = [], []
-    explain = _Explainer(problem)
+    explain = _Explainer(problem, selection)
     for vi, v in enumerate(problem.villages):
-        got = len(visit_dates.get(vi, []))
-        channel = "van_stop" if got else "unserved"
+        required = v.visits_required
+        if vi in own:
+            channel, dates, by = "van_stop", own[vi], (v.id,)
+        elif vi in walked:
+            channel = "walk"
+            dates = [d for d, _ in walked[vi]]
+            by = tuple(sorted({sid for _, sid in walked[vi]}))
+        elif vi in selection.fixed_cover and selection.fixed_cover[vi] in restocked:
+            si = selection.fixed_cover[vi]
+            channel, dates, by = "fixed_point", restocked[si], (problem.sites[si].id,)
+            required = fp_visits
+        else:
+            channel, dates, by = "unserved", [], ()
+            if vi in selection.fixed_cover:
+                required = fp_visits
+        got = len(dates)
         services.append(
             VillageService(
                 village_id=v.id,
@@ -256,16 +291,15 @@ def to_plan(problem, model, nodes, routes, res, time_limit_s, seed) -> Plan:
                 population=v.population,
                 channel=channel,
                 visits=got,
-                visits_required=v.visits_required,
-                served_by=tuple(sorted(set(visit_stops.get(vi, [])))),
-                visit_dates=tuple(visit_dates.get(vi, [])),
+                visits_required=required,
+                served_by=by,
+                visit_dates=tuple(sorted(dates)),
+                children=v.children,
             )
         )
-        if got < v.visits_required:
-            reason, detail = explain.why(vi, got)
-            unserved.append(
-                Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=v.visits_required)
-            )
+        if got < required:
+            reason, detail = explain.why(vi, got, required)
+            unserved.append(Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=required))
     n_served = sum(1 for s in services if s.channel != "unserved")
     status = "ok" if not unserved else ("partial" if n_served else "empty")
     budget = cfg.plan.get("max_iterations")
@@ -285,6 +319,10 @@ def to_plan(problem, model, nodes, routes, res, time_limit_s, seed) -> Plan:
         "vehicles": [vars(v) | {"overnight_kinds": list(v.overnight_kinds)} for v in problem.vehicles],
         "service": dict(cfg.service),
         "warnings": list(problem.warnings),
+        "walk_limit_m": cfg.plan.get("walk_limit_m", 0),
+        "fixed_points": bool(cfg.plan.get("fixed_points")),
+        "stop_selection": {"stops": len(selection.stops), "mip": selection.mip_status,
+                           "uncoverable": [problem.villages[u].id for u in selection.uncoverable]},
     }
     notices = []
     if problem.area.approximated:
@@ -308,10 +346,8 @@ def _dt(problem: Problem, s: int) -> dt.datetime:
     return dt.datetime.combine(problem.start_date, dt.time()) + dt.timedelta(seconds=int(s))
 
 
-def _route_days(problem, model, nodes, route, veh, week_idx, mat) -> list[Day]:
+def _route_days(problem, model, nodes, route, veh, week_idx, mat, selection) -> list[Day]:
     """Cut one kernel route (a vehicle's week) into working days with timed stop events."""
-    cfg = problem.config
-    lunch_s = int(cfg.service["lunch_min"]) * 60
     visits = route.visits
     breaks = list(route.breaks)
     # events: (kind, loc, arrive_s, start_s, depart_s, node)
@@ -332,7 +368,7 @@ def _route_days(problem, model, nodes, route, veh, week_idx, mat) -> list[Day]:
     def close_day(date):
         nonlocal cur, legs
         if any(e["kind"] in ("village", "site", "overnight") or e["travel_s"] > 0 for e in cur):
-            out_days.append(_make_day(problem, veh, date, week_idx, cur, legs))
+            out_days.append(_make_day(problem, veh, date, week_idx, cur, legs, nodes, selection))
         cur, legs = [], []
 
     # first stop: start at depot at the route start time (left at departure of the first leg)
@@ -433,14 +469,23 @@ def _split_path(path, frac):
     return first, second, pt
 
 
-def _make_day(problem, veh, date, week_idx, events, legs) -> Day:
+def _make_day(problem, veh, date, week_idx, events, legs, nodes, selection) -> Day:
     stops = []
     for seq, e in enumerate(events):
         pop = children = books = 0
         served: tuple[str, ...] = ()
-        if e["kind"] == "village":
-            v = problem.villages[e["loc"]]
-            pop, children, books, served = v.population, v.children, books_for(v.population, problem), (v.id,)
+        walkers: tuple[str, ...] = ()
+        if e["kind"] in ("village", "site") and e.get("node") is not None:
+            st = selection.stops[nodes[e["node"]].stop]
+            members = [problem.villages[u] for u in st.members]
+            if e["kind"] == "village":
+                pop = sum(v.population for v in members)
+                children = sum(v.children for v in members)
+                books = books_for(pop, problem)
+                served = tuple(v.id for v in members)
+                walkers = served[1:]
+            else:
+                books = int(problem.config.raw.get("fixed_points", {}).get("box_books", 100))
         stops.append(
             Stop(
                 seq=seq,
@@ -459,6 +504,7 @@ def _make_day(problem, veh, date, week_idx, events, legs) -> Day:
                 population_served=pop,
                 children_served=children,
                 villages_served=served,
+                walkers=walkers,
             )
         )
     legs_t = tuple(tuple((round(x, 6), round(y, 6)) for x, y in leg) for leg in legs)
@@ -468,47 +514,54 @@ def _make_day(problem, veh, date, week_idx, events, legs) -> Day:
 class _Explainer:
     """Reasons a person can act on, for villages short of their visits."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, selection: Selection):
         self.p = problem
+        self.sel = selection
         cfg = problem.config
         self.shift_s = (cfg.minutes("shift_end") - cfg.minutes("shift_start")) * 60
         self.lunch_s = int(cfg.service["lunch_min"]) * 60
         self.service_s = int(cfg.service["village_service_min"]) * 60
         self.pen_pp = int(cfg.service["penalty_per_person"])
+        self.walk_m = float(cfg.plan.get("walk_limit_m", 0) or 0)
 
-    def why(self, vi: int, got: int) -> tuple[str, str]:
-        p = self.p
+    def why(self, vi: int, got: int, required: int) -> tuple[str, str]:
+        p, sel = self.p, self.sel
         v = p.villages[vi]
         season = p.config.season
+        fleet = ", ".join(sorted({x.profile for x in p.vehicles}))
+        if vi in sel.assigned:
+            stop = sel.stops[sel.assigned[vi]]
+        elif vi in sel.fixed_cover:
+            stop = next(st for st in sel.stops if st.site == sel.fixed_cover[vi])
+        else:
+            stop = None
+        if stop is None:
+            conn = [p.matrix_for(veh).connector_m[v.loc] for veh in p.vehicles]
+            far = "no road it may use comes within reach" if all(np.isnan(c) for c in conn) else "its road is cut off from the depot"
+            walk = f", and no stop the fleet can reach is within a {self.walk_m:,.0f} m walk" if self.walk_m else ""
+            return "unreachable", f"no vehicle of the fleet ({fleet}) can reach it in the {season} season: {far}{walk}"
         best_round = math.inf
-        reachable_any = False
         for veh in p.vehicles:
             m = p.matrix_for(veh)
             dep = p.site(veh.depot).loc
-            if m.time_s[dep, v.loc] >= UNREACHABLE:
+            if m.time_s[dep, stop.loc] >= UNREACHABLE:
                 continue
-            reachable_any = True
             lods = [s.loc for s in p.lodgings(veh) if m.time_s[dep, s.loc] < UNREACHABLE]
-            t_in = min(m.time_s[lo, v.loc] for lo in lods)
-            t_out = min(m.time_s[v.loc, lo] for lo in lods)
+            t_in = min(m.time_s[lo, stop.loc] for lo in lods)
+            t_out = min(m.time_s[stop.loc, lo] for lo in lods)
             best_round = min(best_round, t_in + t_out)
-        if not reachable_any:
-            conn = [p.matrix_for(veh).connector_m[v.loc] for veh in p.vehicles]
-            far = "not within reach of any road it may use" if all(np.isnan(c) for c in conn) else "on a road cut off from the depot"
-            return "unreachable", (
-                f"no vehicle of the fleet ({', '.join(sorted({x.profile for x in p.vehicles}))}) can reach it "
-                f"in the {season} season: {far}"
-            )
+        where = "its stop" if stop.loc != v.loc else "it"
+        if stop.kind == "site":
+            where = f"its fixed library point {p.sites[stop.site].name}"
         need = best_round + self.service_s + self.lunch_s
         if need > self.shift_s:
             return "too_far_for_shift", (
-                f"from the nearest lodging a visit needs {best_round / 3600:.1f} h of driving there and back "
+                f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back "
                 f"+ {self.service_s / 3600:.1f} h service + {self.lunch_s / 3600:.1f} h lunch = {need / 3600:.1f} h, "
                 f"more than the {self.shift_s / 3600:.1f} h shift"
             )
         return "not_enough_time", (
-            f"reachable ({best_round / 3600:.1f} h there and back from the nearest lodging), but the fleet's "
-            f"{len(p.dates)} working day(s) went to villages worth more: its penalty is "
-            f"{self.pen_pp:,} × {v.population} people = {self.pen_pp * v.population:,}; got {got} of "
-            f"{v.visits_required} visit(s)"
+            f"got {got} of {required} visit(s): {where} is reachable ({best_round / 3600:.1f} h there and back from the "
+            f"nearest lodging), but the fleet's {len(p.dates)} working day(s) went to stops worth more; a visit to "
+            f"{where} is worth {self.pen_pp:,} × {stop.population} people = {self.pen_pp * stop.population:,}"
         )

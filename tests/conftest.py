@@ -47,8 +47,9 @@ def write_area(folder: Path, villages, roads, sites=None, communes=None) -> Path
             "approx_position": [False] * len(villages),
             "approx_name": [False] * len(villages),
             "approx_population": [False] * len(villages),
+            **({"visits_per_cycle": [v[5] if len(v) > 5 else None for v in villages]} if any(len(v) > 5 for v in villages) else {}),
         },
-        geometry=[Point(lon_at(v[2]), v[4] if len(v) > 4 else LAT0) for v in villages],
+        geometry=[Point(lon_at(v[2]), v[4] if len(v) > 4 and v[4] else LAT0) for v in villages],
         crs="EPSG:4326",
     ).to_file(folder / "villages.geojson", driver="GeoJSON")
     sites = sites or []
@@ -62,9 +63,9 @@ def write_area(folder: Path, villages, roads, sites=None, communes=None) -> Path
             "commune": ["Xã Thử"] * len(all_sites),
             "approximated": [False] * len(all_sites),
             "lodging": [s[4] for s in all_sites],
-            "coverage_radius_m": [0] * len(all_sites),
+            "coverage_radius_m": [s[5] if len(s) > 5 else 0 for s in all_sites],
             "stock_books": [0] * len(all_sites),
-            "active": [True] * len(all_sites),
+            "active": [s[6] if len(s) > 6 else True for s in all_sites],
         },
         geometry=[Point(lon_at(s[3]), LAT0) for s in all_sites],
         crs="EPSG:4326",
@@ -99,6 +100,7 @@ def tiny_config(**plan):
             "time_limit_s": 30,
             "max_iterations": 20000,
             "seed": 0,
+            "walk_limit_m": 0,
         },
         "profiles": {"van": {"dry": {"national": 40, "provincial": 30, "commune": 20, "track": 10}}},
     }

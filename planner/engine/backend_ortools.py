@@ -135,6 +135,37 @@ def solve_ortools(
                 solver.Add(tdim.CumulVar(i) >= off + int(win[0]))
                 solver.Add(tdim.CumulVar(i) <= off + int(win[1]))
 
+    # driving time per day: cumul = big * day + driving since the day began; the slack at an
+    # overnight (step) node lifts the cumul to the next day's base, so each day counts afresh
+    if model.days is not None and any(v.max_driving_per_day_s for v in vehicles):
+        big = 48 * 3600
+        n_days = len(model.days.offsets_s)
+        stepl = [int(x) for x in model.days.step]
+        drive_cbs = {}
+        for p in sorted({v.profile for v in vehicles}):
+            tm = np.minimum(np.asarray(model.time_s[p], dtype=np.int64), big).tolist()
+            drive_cbs[p] = routing.RegisterTransitCallback(lambda i, j, tm=tm: tm[node_of[i]][node_of[j]])
+        routing.AddDimensionWithVehicleTransits(
+            [drive_cbs[v.profile] for v in vehicles], big * (n_days + 1), big * (n_days + 1), False, "driving"
+        )
+        drdim = routing.GetDimensionOrDie("driving")
+        limits = [big] + [int(v.max_driving_per_day_s or big) for v in vehicles]
+        for i in list(range(routing.Size())) + [routing.End(v) for v in range(len(vehicles))]:
+            node = node_of[i]
+            day_var = ddim.CumulVar(i)
+            if routing.IsStart(i):
+                solver.Add(drdim.CumulVar(i) == day_var * big)
+            elif not routing.IsEnd(i) and stepl[node]:
+                solver.Add(drdim.CumulVar(i) + drdim.SlackVar(i) == (int(model.days.fixed_day[node]) + 1) * big)
+            elif not routing.IsEnd(i):
+                drdim.SlackVar(i).SetValue(0)
+            if routing.IsStart(i) or routing.IsEnd(i):
+                v = routing.VehicleIndex(i)
+                solver.Add(drdim.CumulVar(i) <= day_var * big + limits[v + 1])
+            else:
+                limit = solver.Element(limits, routing.VehicleVar(i) + 1)
+                solver.Add(drdim.CumulVar(i) <= day_var * big + limit)
+
     # breaks (e.g. lunch)
     if any(v.breaks for v in vehicles):
         visit_transit = [int(service[manager.IndexToNode(i)]) for i in range(routing.Size())]
@@ -202,7 +233,7 @@ def solve_ortools(
     for pr in model.precedences:
         a, b = manager.NodeToIndex(pr.before), manager.NodeToIndex(pr.after)
         both = solver.Min(routing.ActiveVar(a), routing.ActiveVar(b))
-        solver.Add(tdim.CumulVar(b) + (1 - both) * horizon >= tdim.CumulVar(a) + pr.min_gap_s)
+        solver.Add(tdim.CumulVar(b) + (1 - both) * (horizon + int(pr.min_gap_s)) >= tdim.CumulVar(a) + int(pr.min_gap_s))
 
     # --- search ----------------------------------------------------------------------
     params = pywrapcp.DefaultRoutingSearchParameters()

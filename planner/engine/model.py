@@ -46,6 +46,7 @@ class VehicleSpec:
     fixed_cost: int = 0
     breaks: tuple[Break, ...] = ()
     name: str = ""
+    max_driving_per_day_s: int | None = None  # driving (not service) between two overnight stops
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,686 @@
+"""Compare coverage scenarios: run several scenario files, tabulate the figures, write one report.
+
+A *scenario* is a TOML configuration file (usually ``base = "baseline.toml"`` plus the
+keys that change). :func:`run_scenario` takes one scenario and the area, builds the
+problem, solves it, checks the plan and computes its figures; it is the one function that
+runs everywhere: in this process (``mode="sequential"``), in local worker processes
+(``mode="local"``, :class:`concurrent.futures.ProcessPoolExecutor`) or on a Dask cluster
+(``mode="dask"``, :meth:`distributed.Client.submit`). The solver stops on a work budget
+(``max_iterations``), so the figures are the same number for number whichever way the
+scenarios ran; only ``solve_time_s`` differs (see :data:`TIMING_COLUMNS`).
+
+The figures are pure functions of a :class:`planner.plan.Plan`:
+
+- :func:`village_status` puts every village in one class: served at its required frequency
+  through a van stop, a walk to a van stop or a fixed library point; reached but fewer
+  times than required (``below_frequency``); or never reached;
+- :func:`scenario_figures` sums them per scenario with the fleet's work (km, crew-days,
+  nights away, books) and :func:`commune_figures` per commune.
+
+:func:`write_comparison` writes ``comparison.csv``/``.xlsx``, ``comparison_by_commune.csv``,
+the charts, one map per scenario, ``maps/index.html`` and ``report.html``/``report.pdf``
+(:mod:`planner.compare_report`), all from the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import json
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from planner.errors import InputError, NoPlanError, PlannerError
+from planner.errors import Problem as InputProblem
+
+#: Channels a village can be served through, in the order of the table and charts.
+SERVED_CHANNELS = ("van_stop", "walk", "fixed_point")
+#: Reasons a village is never reached (from ``plan.unserved``), in table order.
+NEVER_REASONS = ("unreachable", "too_far_for_shift", "not_enough_time")
+#: Village classes of :func:`village_status`.
+STATUSES = (*SERVED_CHANNELS, "below_frequency", "never_reached")
+
+#: Columns of ``comparison.csv`` (one row per scenario), in order.
+COLUMNS = (
+    "scenario",
+    "label",
+    "status",
+    "season",
+    "weeks",
+    "vehicles",
+    "villages_total",
+    "population_total",
+    "villages_at_frequency",
+    "population_at_frequency",
+    "population_at_frequency_pct",
+    *(f"{k}_{c}" for c in SERVED_CHANNELS for k in ("villages", "population")),
+    "villages_below_frequency",
+    "population_below_frequency",
+    "villages_never_reached",
+    "population_never_reached",
+    *(f"never_reached_{r}" for r in NEVER_REASONS),
+    "km_per_cycle",
+    "crew_days_per_cycle",
+    "driving_h",
+    "nights_away",
+    "books_moved",
+    "stops",
+    "stopped_by",
+    "solve_time_s",
+)
+#: Columns that measure the machine, not the plan: left out of equality checks.
+TIMING_COLUMNS = ("solve_time_s",)
+#: Columns of ``comparison_by_commune.csv`` (one row per scenario and commune).
+COMMUNE_COLUMNS = (
+    "scenario",
+    "commune_code",
+    "commune",
+    "villages",
+    "population",
+    "villages_at_frequency",
+    "population_at_frequency",
+    "population_at_frequency_pct",
+    *(f"population_{c}" for c in SERVED_CHANNELS),
+    "population_below_frequency",
+    "population_never_reached",
+)
+
+ENV_DASK = "PLANNER_DASK_ADDRESS"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One scenario: a name (file stem, unique), its merged configuration and what it asks."""
+
+    name: str
+    raw: dict  # the validated configuration (``Config.raw``)
+    source: str = ""
+    label: dict = field(default_factory=dict)  # {"vi": short label, "en": ...}
+    description: dict = field(default_factory=dict)  # {"vi": what it asks, "en": ...}
+
+    def text(self, what: str, lang: str) -> str:
+        d = self.label if what == "label" else self.description
+        return d.get(lang) or d.get("en") or d.get("vi") or self.name
+
+
+_HEADER = re.compile(r"^#\s*(vi|en)\s*:\s*(.*)$")
+
+
+def scenario_header(text: str) -> tuple[dict, dict]:
+    """Label and description from a scenario file's leading comment.
+
+    Lines ``# en: Short label | what the scenario asks`` and ``# vi: ...``; further
+    comment lines continue the description of the language above them.
+    """
+    label: dict[str, str] = {}
+    desc: dict[str, list[str]] = {}
+    lang = None
+    for line in text.splitlines():
+        s = line.strip()
+        if not s.startswith("#"):
+            if s:
+                break
+            continue
+        m = _HEADER.match(s)
+        if m:
+            lang = m.group(1)
+            short, _, rest = m.group(2).partition("|")
+            label[lang] = short.strip()
+            desc[lang] = [rest.strip()] if rest.strip() else []
+        elif lang:
+            desc[lang].append(s.lstrip("#").strip())
+    return label, {k: " ".join(x for x in v if x) for k, v in desc.items()}
+
+
+def _header_of(path: Path, depth: int = 0) -> tuple[dict, dict]:
+    """The header of ``path``, else of the file it names as ``base`` (a thin wrapper keeps its base's words)."""
+    import tomllib
+
+    text = path.read_text(encoding="utf-8")
+    label, desc = scenario_header(text)
+    if not label and depth < 10:
+        base = tomllib.loads(text).get("base")
+        if base and (path.parent / base).is_file():
+            return _header_of(path.parent / base, depth + 1)
+    return label, desc
+
+
+def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -> list[Scenario]:
+    """Read and validate every scenario file; one :class:`InputError` lists every problem."""
+    from planner.config import load_config
+    from planner.io.safe import slug
+
+    out: list[Scenario] = []
+    problems: list[InputProblem] = []
+    seen: dict[str, str] = {}
+    for p in paths:
+        p = Path(p)
+        name = slug(p.stem)
+        if name in seen:
+            problems.append(InputProblem(str(p), "scenario", "name", name, f"same name as {seen[name]}; rename one file"))
+            continue
+        seen[name] = str(p)
+        try:
+            cfg = load_config(p, overrides)
+        except InputError as exc:
+            problems.extend(exc.problems or [InputProblem(str(p), "scenario", "-", None, str(exc))])
+            continue
+        label, desc = _header_of(p)
+        out.append(Scenario(name=name, raw=cfg.raw, source=str(p), label=label, description=desc))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def village_status(v) -> str:
+    """The class of one :class:`planner.plan.VillageService`, one of :data:`STATUSES`.
+
+    A fixed library point serves its villages all the time, so they count as served at
+    their frequency; a village served by the van (own stop or walking) counts only when it
+    got all its required visits, else it is ``below_frequency``.
+    """
+    if v.channel == "unserved":
+        return "never_reached"
+    if v.channel == "fixed_point":
+        return "fixed_point"
+    if v.channel in ("van_stop", "walk"):
+        return v.channel if v.visits >= v.visits_required else "below_frequency"
+    raise ValueError(f"village {v.village_id}: unknown channel {v.channel!r} (expected one of van_stop, walk, fixed_point, unserved)")
+
+
+def _crew_days(plan) -> int:
+    """Vehicle-days on which a crew worked away from home: any visit, night away or driving."""
+    return sum(
+        1 for d in plan.days if any(s.kind in ("village", "site", "overnight") or s.travel_km > 0 for s in d.stops)
+    )
+
+
+def _tally(villages) -> dict:
+    t = {f"{k}_{s}": 0 for s in STATUSES for k in ("villages", "population")}
+    for v in villages:
+        s = village_status(v)
+        t[f"villages_{s}"] += 1
+        t[f"population_{s}"] += int(v.population)
+    t["villages_at_frequency"] = sum(t[f"villages_{c}"] for c in SERVED_CHANNELS)
+    t["population_at_frequency"] = sum(t[f"population_{c}"] for c in SERVED_CHANNELS)
+    return t
+
+
+def _pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def scenario_figures(plan) -> dict:
+    """The comparison figures of one plan (every column of :data:`COLUMNS` but the scenario's own)."""
+    s = plan.summary()
+    t = _tally(plan.villages)
+    reasons = {r: 0 for r in NEVER_REASONS}
+    never = {v.village_id for v in plan.villages if v.channel == "unserved"}
+    for u in plan.unserved:
+        if u.village_id in never and u.reason in reasons:
+            reasons[u.reason] += 1
+    pop_total = int(plan.population_total)
+    row = {
+        "villages_total": int(plan.villages_total),
+        "population_total": pop_total,
+        "villages_at_frequency": t["villages_at_frequency"],
+        "population_at_frequency": t["population_at_frequency"],
+        "population_at_frequency_pct": _pct(t["population_at_frequency"], pop_total),
+    }
+    for c in SERVED_CHANNELS:
+        row[f"villages_{c}"] = t[f"villages_{c}"]
+        row[f"population_{c}"] = t[f"population_{c}"]
+    for c in ("below_frequency", "never_reached"):
+        row[f"villages_{c}"] = t[f"villages_{c}"]
+        row[f"population_{c}"] = t[f"population_{c}"]
+    row.update({f"never_reached_{r}": n for r, n in reasons.items()})
+    row.update(
+        km_per_cycle=round(float(s["distance_km"]), 1),
+        crew_days_per_cycle=_crew_days(plan),
+        driving_h=round(float(s["driving_h"]), 1),
+        nights_away=int(s["nights_away"]),
+        books_moved=int(s["books"]),
+        stops=int(s["stops"]),
+        stopped_by=str(plan.run.get("stopped_by", "")),
+        solve_time_s=round(float(plan.run.get("solve_time_s", 0.0)), 2),
+    )
+    return row
+
+
+def commune_figures(plan) -> list[dict]:
+    """Per commune (sorted by code): villages, population and how they are served."""
+    by: dict[tuple[str, str], list] = {}
+    for v in plan.villages:
+        by.setdefault((str(v.commune_code), str(v.commune)), []).append(v)
+    rows = []
+    for (code, name), vs in sorted(by.items()):
+        t = _tally(vs)
+        pop = sum(int(v.population) for v in vs)
+        row = {
+            "commune_code": code,
+            "commune": name,
+            "villages": len(vs),
+            "population": pop,
+            "villages_at_frequency": t["villages_at_frequency"],
+            "population_at_frequency": t["population_at_frequency"],
+            "population_at_frequency_pct": _pct(t["population_at_frequency"], pop),
+        }
+        for c in (*SERVED_CHANNELS, "below_frequency", "never_reached"):
+            row[f"population_{c}"] = t[f"population_{c}"]
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """What one scenario run returns (plain, picklable data)."""
+
+    scenario: Scenario
+    status: str  # "ok", "partial", "empty" (the plan's status) or "no_plan"
+    plan: object = None  # planner.plan.Plan, None when no plan could be made
+    error: str = ""
+    figures: dict = field(default_factory=dict)
+    communes: tuple = ()
+    wall_s: float = 0.0
+    worker: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def row(self, lang: str = "en") -> dict:
+        """The scenario's row of ``comparison.csv``."""
+        raw = self.scenario.raw
+        vehicles = raw.get("vehicles", [])
+        base = {
+            "scenario": self.name,
+            "label": self.scenario.text("label", lang),
+            "status": self.status,
+            "season": raw.get("plan", {}).get("season", ""),
+            "weeks": raw.get("plan", {}).get("weeks", ""),
+            "vehicles": " + ".join(f"{v.get('id')} ({v.get('profile', 'van')})" for v in vehicles),
+        }
+        return {c: self.figures.get(c, base.get(c, "")) for c in COLUMNS} | base
+
+    def commune_rows(self) -> list[dict]:
+        return [{"scenario": self.name, **r} for r in self.communes]
+
+
+@functools.lru_cache(maxsize=4)
+def _area_from(data_dir: str | None):
+    from planner.io import load_area
+
+    return load_area(data_dir)
+
+
+def run_scenario(scenario: Scenario, area=None) -> ScenarioResult:
+    """Build, solve and check one scenario; return the plan and its figures.
+
+    ``area`` is an :class:`planner.area.Area`, or a data folder (``None``: the default
+    data), read once per process. A scenario with no possible plan returns
+    ``status="no_plan"`` and the reason; a plan that fails its own checks raises.
+    """
+    import socket
+
+    from planner.checker import violations
+    from planner.config import make_config
+    from planner.problem import build_problem
+    from planner.solve import solve
+
+    t0 = time.perf_counter()
+    if area is None or isinstance(area, (str, os.PathLike)):
+        area = _area_from(None if area is None else str(area))
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        problem = build_problem(area, make_config(scenario.raw, scenario.source or scenario.name))
+        plan = solve(problem)
+    except NoPlanError as exc:
+        return ScenarioResult(scenario, "no_plan", error=str(exc), wall_s=time.perf_counter() - t0, worker=worker)
+    bad = violations(plan, problem)
+    if bad:
+        raise PlannerError(
+            f"scenario {scenario.name}: the plan failed its own checks (a bug; please report it):\n  " + "\n  ".join(bad[:30])
+        )
+    return ScenarioResult(
+        scenario,
+        plan.status,
+        plan=plan,
+        figures=scenario_figures(plan),
+        communes=tuple(commune_figures(plan)),
+        wall_s=time.perf_counter() - t0,
+        worker=worker,
+    )
+
+
+def _default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def run_scenarios(
+    scenarios: Sequence[Scenario],
+    area=None,
+    *,
+    mode: str = "local",
+    workers: int | None = None,
+    dask=None,
+    on_done: Callable[[ScenarioResult, int, int], None] | None = None,
+    task: Callable = run_scenario,
+    tasks: Sequence | None = None,
+) -> list[ScenarioResult]:
+    """Run every scenario and return the results in the order of ``scenarios``.
+
+    Parameters
+    ----------
+    scenarios
+        From :func:`load_scenarios`.
+    area
+        An Area, a data folder or ``None`` (default data); passed to every run.
+    mode
+        ``"sequential"`` (this process), ``"local"`` (worker processes) or ``"dask"``.
+    workers
+        Local processes (default: the usable cores, at most one per scenario).
+    dask
+        Scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``; default
+        the environment variable ``PLANNER_DASK_ADDRESS``.
+    on_done
+        Called as ``on_done(result, done, total)`` when each scenario finishes.
+    task, tasks
+        The function to run (default :func:`run_scenario`) and, instead of
+        ``(scenario, area)`` for each scenario, a list of argument tuples (benchmarks run
+        each district's own area this way).
+    """
+    args = list(tasks) if tasks is not None else [(s, area) for s in scenarios]
+    n = len(args)
+    results: list = [None] * n
+    done = 0
+
+    def finish(i, r):
+        nonlocal done
+        results[i] = r
+        done += 1
+        if on_done:
+            on_done(r, done, n)
+
+    if mode == "sequential" or n == 0:
+        for i, a in enumerate(args):
+            finish(i, task(*a))
+    elif mode == "local":
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        k = max(1, min(workers or _default_workers(), n))
+        # spawn: a clean interpreter per worker, as on Windows/macOS; no fork of a threaded parent
+        with ProcessPoolExecutor(max_workers=k, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(task, *a): i for i, a in enumerate(args)}
+            for f in as_completed(futures):
+                finish(futures[f], f.result())
+    elif mode == "dask":
+        from distributed import Client, as_completed
+
+        address = dask or os.environ.get(ENV_DASK)
+        if not address:
+            raise InputError(f"mode 'dask' needs a scheduler address (--dask tcp://host:8786 or {ENV_DASK})")
+        own = not isinstance(address, Client)
+        client = Client(address) if own else address
+        try:
+            # big shared arguments (an Area) go to the workers once, not once per task
+            shared: dict[int, object] = {}
+            scattered = []
+            for a in args:
+                row = []
+                for x in a:
+                    if not isinstance(x, (Scenario, str, int, float, type(None), os.PathLike)):
+                        if id(x) not in shared:
+                            shared[id(x)] = client.scatter(x, broadcast=True, hash=False)
+                        x = shared[id(x)]
+                    row.append(x)
+                scattered.append(row)
+            futures = [
+                client.submit(task, *a, pure=False, key=f"planner-scenario-{i}-{os.getpid()}-{time.time_ns()}")
+                for i, a in enumerate(scattered)
+            ]
+            index = {f.key: i for i, f in enumerate(futures)}
+            for f in as_completed(futures):
+                finish(index[f.key], f.result())
+        finally:
+            if own:
+                client.close()
+    else:
+        raise ValueError(f"mode must be 'sequential', 'local' or 'dask', not {mode!r}")
+    return results
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def comparison_rows(results: Sequence[ScenarioResult], lang: str = "en") -> list[dict]:
+    return [r.row(lang) for r in results]
+
+
+def commune_rows(results: Sequence[ScenarioResult]) -> list[dict]:
+    return [row for r in results for row in r.commune_rows()]
+
+
+def comparable(rows: Sequence[dict]) -> list[dict]:
+    """Rows without the timing columns: equal whichever way the scenarios ran."""
+    return [{k: v for k, v in r.items() if k not in TIMING_COLUMNS} for r in rows]
+
+
+def _write_csv(rows: Sequence[dict], columns: Sequence[str], path: Path) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from planner.compare_report import column_label
+
+    wb = Workbook()
+    sheets = [("comparison", COLUMNS, rows), ("by_commune", COMMUNE_COLUMNS, crows)]
+    for k, (title, cols, data) in enumerate(sheets):
+        ws = wb.active if k == 0 else wb.create_sheet()
+        ws.title = title
+        ws.append(list(cols))
+        ws.append([column_label(c, lang) for c in cols])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for cell in ws[2]:
+            cell.font = Font(italic=True)
+        for r in data:
+            ws.append([r.get(c, "") for c in cols])
+        ws.freeze_panes = "B3"
+        for col in ws.columns:
+            ws.column_dimensions[col[0].column_letter].width = max(10, min(40, max(len(str(c.value or "")) for c in col) + 2))
+    ws = wb.create_sheet("scenarios")
+    ws.append(["scenario", "label", "description", "source", "error"])
+    for r in results:
+        ws.append([r.name, r.scenario.text("label", lang), r.scenario.text("description", lang), r.scenario.source, r.error])
+    wb.save(path)
+    return path
+
+
+def write_comparison(
+    results: Sequence[ScenarioResult], area, folder: Path, *, lang: str = "vi", maps: bool = True
+) -> dict[str, Path]:
+    """Write every comparison artefact into ``folder`` (which exists); returns the paths."""
+    from planner.compare_report import render_charts, render_maps, render_report
+    from planner.io.safe import safe_child
+
+    folder = Path(folder)
+    rows = comparison_rows(results, lang)
+    crows = commune_rows(results)
+    written = {
+        "csv": _write_csv(rows, COLUMNS, folder / "comparison.csv"),
+        "by_commune": _write_csv(crows, COMMUNE_COLUMNS, folder / "comparison_by_commune.csv"),
+        "xlsx": _write_xlsx(rows, crows, results, folder / "comparison.xlsx", lang),
+    }
+    scen = {
+        r.name: {"source": r.scenario.source, "label": r.scenario.label, "description": r.scenario.description,
+                 "status": r.status, "error": r.error, "config": r.scenario.raw}
+        for r in results
+    }
+    (folder / "scenarios.json").write_text(json.dumps(scen, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    plans = folder / "plans"
+    plans.mkdir()
+    for r in results:
+        if r.plan is not None:
+            safe_child(plans, f"{r.name}.json").write_text(
+                json.dumps(r.plan.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+    written.update(render_charts(rows, crows, results, folder / "charts", lang=lang))
+    if maps:
+        written.update(render_maps(results, area, folder / "maps", lang=lang))
+    written.update(render_report(rows, crows, results, area, folder, lang=lang))
+    return written
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _progress(total: int, quiet: bool, mode: str):
+    """A rich progress display: (on_done callback, stop)."""
+    if quiet:
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )
+    progress.start()
+    tid = progress.add_task(f"scenarios ({mode})", total=total)
+
+    def on_done(r: ScenarioResult, done: int, n: int):
+        if r.status == "no_plan":
+            msg = f"[red]✗[/] {r.name}: no plan ({r.error.splitlines()[0] if r.error else ''})"
+        else:
+            f = r.figures
+            msg = (
+                f"[green]✓[/] {r.name}: {f['population_at_frequency_pct']} % of people at their frequency, "
+                f"{f['km_per_cycle']:,} km, {f['crew_days_per_cycle']} crew-days "
+                f"(solve {f['solve_time_s']} s on {r.worker})"
+            )
+        progress.console.print(msg)
+        progress.update(tid, completed=done)
+
+    return on_done, progress.stop
+
+
+def _free_name(out: Path, name: str) -> str:
+    if not (Path(out) / name).exists():
+        return name
+    k = 2
+    while (Path(out) / f"{name}-{k}").exists():
+        k += 1
+    return f"{name}-{k}"
+
+
+def choose_mode(sequential: bool = False, dask: str | None = None) -> tuple[str, str | None]:
+    """``--dask`` wins, then ``--sequential``, then the environment's scheduler, then local processes."""
+    if dask:
+        return "dask", dask
+    if sequential:
+        return "sequential", None
+    env = os.environ.get(ENV_DASK)
+    if env:
+        return "dask", env
+    return "local", None
+
+
+def compare(
+    scenario_paths: Sequence[Path | str],
+    *,
+    area=None,
+    data: Path | str | None = None,
+    overrides: dict | None = None,
+    mode: str = "local",
+    workers: int | None = None,
+    dask=None,
+    on_done=None,
+) -> list[ScenarioResult]:
+    """Load the scenario files and run them (library entry point; writes nothing)."""
+    from planner.io import load_area
+
+    scenarios = load_scenarios(scenario_paths, overrides)
+    if area is None:
+        area = load_area(data)
+    return run_scenarios(scenarios, area, mode=mode, workers=workers, dask=dask, on_done=on_done)
+
+
+def main_compare(args) -> int:
+    """``planner compare``: run the scenarios and write one comparison folder."""
+    from planner.io import load_area
+    from planner.outputs import run_folder
+
+    overrides = {"plan": {"time_limit_s": args.time_limit}} if getattr(args, "time_limit", None) is not None else None
+    scenarios = load_scenarios(args.scenarios, overrides)
+    area = load_area(args.data)
+    mode, address = choose_mode(getattr(args, "sequential", False), getattr(args, "dask", None))
+    name = args.run or _free_name(args.out, dt.datetime.now().strftime("compare-%Y%m%d-%H%M%S"))
+    if (Path(args.out) / name).exists() and not args.force:
+        from planner.errors import OutputExistsError
+
+        raise OutputExistsError(f"output folder {Path(args.out) / name} exists; choose another --run name or pass --force")
+    on_done, stop = _progress(len(scenarios), args.quiet, mode if mode != "local" else f"local, {args.workers or _default_workers()} workers")
+    t0 = time.perf_counter()
+    try:
+        results = run_scenarios(scenarios, area, mode=mode, workers=args.workers, dask=address, on_done=on_done)
+    finally:
+        stop()
+    wall = time.perf_counter() - t0
+    failed = [r for r in results if r.status == "no_plan"]
+    if len(failed) == len(results):
+        raise NoPlanError("no scenario could be planned:\n" + "\n".join(f"  {r.name}: {r.error}" for r in failed))
+    with run_folder(Path(args.out), name, force=args.force) as tmp:
+        write_comparison(results, area, tmp, lang=args.lang)
+    path = Path(args.out) / name
+    if not args.quiet:
+        print_table(results)
+    print(f"comparison of {len(results)} scenarios written to {path} ({mode}, {wall:.1f} s)")
+    for r in failed:
+        print(f"  {r.name}: no plan: {r.error}")
+    return 0
+
+
+def print_table(results: Sequence[ScenarioResult]) -> None:
+    """A plain-text summary of the comparison (people at their frequency by channel, and the work)."""
+    head = ("scenario", "van stop", "walk", "fixed pt", "at freq %", "never reached", "km", "crew-days", "nights", "books")
+    lines = []
+    for r in results:
+        f = r.figures
+        if not f:
+            lines.append((r.name, *["-"] * 9))
+            continue
+        lines.append((
+            r.name, f"{f['population_van_stop']:,}", f"{f['population_walk']:,}", f"{f['population_fixed_point']:,}",
+            f"{f['population_at_frequency_pct']:.1f}", f"{f['population_never_reached']:,} ({f['villages_never_reached']} v.)",
+            f"{f['km_per_cycle']:,.1f}", str(f["crew_days_per_cycle"]), str(f["nights_away"]), f"{f['books_moved']:,}",
+        ))
+    widths = [max(len(str(x[k])) for x in [head, *lines]) for k in range(len(head))]
+    print("people served per cycle at their required frequency, by channel; work per cycle")
+    for row in [head, *lines]:
+        print("  " + "  ".join(str(x).ljust(w) if k == 0 else str(x).rjust(w) for k, (x, w) in enumerate(zip(row, widths))))
