@@ -124,3 +124,15 @@ def config(**kw):
     for k, v in kw.items():
         raw[k] = v
     return load_config(None, raw)
+
+
+def plan_for(area, cfg):
+    """Solve and run the independent checker on the plan (every test plan is checked)."""
+    from planner.checker import violations
+    from planner.problem import build_problem
+    from planner.solve import solve
+
+    problem = build_problem(area, cfg)
+    plan = solve(problem)
+    assert violations(plan, problem) == []
+    return plan, problem

@@ -5,21 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import LAT0, config, lon_at, write_area
+from conftest import LAT0, config, lon_at, plan_for, write_area
 
-from planner.checker import violations
 from planner.config import load_config
 from planner.errors import InputError
 from planner.io import load_area
-from planner.problem import build_problem, visits_required
-from planner.solve import solve
-
-
-def plan_for(area, cfg):
-    problem = build_problem(area, cfg)
-    plan = solve(problem)
-    assert violations(plan, problem) == []
-    return plan, problem
+from planner.problem import visits_required
 
 
 def channels(plan):

@@ -5,20 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import config, lon_at, write_area
+from conftest import config, lon_at, plan_for, write_area
 
 from planner.checker import violations
 from planner.io import load_area
 from planner.network import travel_matrices
 from planner.problem import build_problem
 from planner.solve import solve
-
-
-def plan_for(area, cfg):
-    problem = build_problem(area, cfg)
-    plan = solve(problem)
-    assert violations(plan, problem) == []
-    return plan, problem
 
 
 def served(plan):

@@ -151,7 +151,7 @@ def load_area(data_dir: Path | str | None = None, name: str | None = None) -> Ar
         sites=frames["sites"],
         roads=frames["roads"],
         communes=frames["communes"],
-        name=name or data_dir.name,
+        name=name or ("Mường Tè" if data_dir.resolve() == DEFAULT_DATA_DIR.resolve() else data_dir.name),
         notices=tuple(notices),
         source={"data_dir": str(data_dir), **{k: g.attrs.get("source") for k, g in frames.items()}},
     )
