@@ -12,12 +12,21 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 from benchmarks.pvrp import DATA_ROOT, REPO_ROOT, run
 
 COLUMNS = ("instance", "n", "t", "m", "BKS", "cost", "gap %", "feasible", "seconds")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the repo root when possible (result files should not name /work)."""
+    try:
+        return os.path.relpath(path.resolve(), REPO_ROOT)
+    except ValueError:
+        return str(path)
 
 
 def _fmt(v) -> str:
@@ -80,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         f"# PVRP benchmark, {dt.date.today().isoformat()}",
         "",
-        f"Command: `python -m benchmarks.pvrp_set {args.dir} --time-limit {args.time_limit:g} --seed {args.seed}"
+        f"Command: `python -m benchmarks.pvrp_set {_shown(args.dir)} --time-limit {args.time_limit:g} --seed {args.seed}"
         f" --backend {args.backend}`. Cost = total travel distance recomputed by the independent checker"
         " (unrounded Euclidean); BKS = line 1 of the reference `.res`.",
         "",

@@ -37,16 +37,30 @@ def solve(
     first_solution: str = "auto",
     max_iterations: int | None = None,
     on_progress=None,
+    initial_routes=None,
 ) -> KernelResult:
-    """Solve a routing model; see the module docstring for the choice of backend."""
+    """Solve a routing model; see the module docstring for the choice of backend.
+
+    ``initial_routes`` (lists of node indices per vehicle, without start/end) warm-start the
+    PyVRP backend; OR-Tools ignores them.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r} is not one of {BACKENDS}")
-    if backend == "auto":
+    auto = backend == "auto"
+    if auto:
         backend = "pyvrp" if pyvrp_can_solve(model) else "ortools"
     if backend == "pyvrp":
         from planner.engine.backend_pyvrp import solve_pyvrp
 
-        return solve_pyvrp(model, time_limit_s, seed, on_progress=on_progress, max_iterations=max_iterations)
+        try:
+            return solve_pyvrp(
+                model, time_limit_s, seed, on_progress=on_progress, max_iterations=max_iterations,
+                initial_routes=initial_routes,
+            )
+        except NotImplementedError:
+            if not auto:
+                raise
+            # a feature PyVRP cannot express: OR-Tools handles every feature
     from planner.engine.backend_ortools import solve_ortools
 
     return solve_ortools(
