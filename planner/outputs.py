@@ -44,20 +44,71 @@ STOPS_COLUMNS = (
 )
 
 
+PARTIAL = ".partial-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_partials(base: Path) -> list[Path]:
+    """Delete half-written run folders left by a process that was killed (SIGKILL, power cut)."""
+    removed = []
+    for p in Path(base).glob(f".*{PARTIAL}*"):
+        try:
+            pid = int(p.name.split(PARTIAL, 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if p.is_dir() and not _alive(pid):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _raise_on_sigterm():
+    """Turn SIGTERM into an exception so a terminated run cleans up like an interrupted one."""
+    import signal
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread
+        return None
+
+
 @contextlib.contextmanager
 def run_folder(base: Path, name: str, force: bool = False):
-    """Yield a temporary folder; on success it becomes ``base/name`` atomically."""
+    """Yield a temporary folder; on success it becomes ``base/name`` atomically.
+
+    The folder is written aside as ``.NAME.partial-PID-…``: an exception, Ctrl-C or SIGTERM
+    removes it; after a SIGKILL the next run removes it (its process is gone).
+    """
+    import signal
+
     base = Path(base)
     base.mkdir(parents=True, exist_ok=True)
     final = safe_child(base, name)
     if final.exists() and not force:
         raise OutputExistsError(f"output folder {final} exists; choose another --run name or pass --force to replace it")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=base))
+    remove_stale_partials(base)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{PARTIAL}{os.getpid()}-", dir=base))
+    previous = _raise_on_sigterm()
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if final.exists():  # --force: move the old run aside first, delete it only once the new one is in place
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=base))
         os.replace(final, old / "run")

@@ -136,3 +136,45 @@ def test_same_seed_same_files(inputs):
     a = (inputs[2] / "a" / "stops.csv").read_bytes()
     b = (inputs[2] / "b" / "stops.csv").read_bytes()
     assert a == b
+
+
+def test_killed_run_leaves_earlier_runs_and_no_partial_folder(inputs, tmp_path):
+    """A run killed with SIGKILL mid-way: earlier runs intact, its half-written folder removed next time."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data, cfg, out = inputs
+    assert run(inputs, "--run", "earlier") == 0
+    before = (out / "earlier" / "stops.csv").read_bytes()
+    slow = tmp_path / "slow.toml"
+    slow.write_text(CONFIG.replace("max_iterations = 20000", "max_iterations = 100000000").replace("time_limit_s = 30", "time_limit_s = 120"), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "planner.cli", "plan", "--data", str(data), "--config", str(slow), "--out", str(out),
+         "--run", "killed", "--quiet", "--no-printables"],
+    )
+    time.sleep(6)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "killed").exists()
+    assert (out / "earlier" / "stops.csv").read_bytes() == before
+    # the next run sweeps any folder the killed process left half-written
+    assert run(inputs, "--run", "next") == 0
+    assert not list(out.glob(".*partial*"))
+    assert sorted(p.name for p in out.iterdir()) == ["earlier", "next"]
+
+
+def test_stale_partial_of_a_dead_process_is_swept(tmp_path):
+    from planner.outputs import remove_stale_partials, run_folder
+
+    dead = tmp_path / ".r.partial-999999999-abc"  # no such process
+    dead.mkdir()
+    (dead / "plan.json").write_text("{")
+    with run_folder(tmp_path, "r") as tmp:
+        (tmp / "plan.json").write_text("{}")
+        alive = list(tmp_path.glob(".*partial*"))
+        assert alive == [tmp]  # the dead one is gone, ours is being written
+    assert not dead.exists() and (tmp_path / "r" / "plan.json").read_text() == "{}"
+    assert remove_stale_partials(tmp_path) == []
