@@ -178,3 +178,21 @@ def test_stale_partial_of_a_dead_process_is_swept(tmp_path):
         assert alive == [tmp]  # the dead one is gone, ours is being written
     assert not dead.exists() and (tmp_path / "r" / "plan.json").read_text() == "{}"
     assert remove_stale_partials(tmp_path) == []
+
+
+def test_printables_agree_with_stops_csv(inputs):
+    import openpyxl
+    from icalendar import Calendar
+
+    data, cfg, out = inputs
+    assert cli.main(["plan", "--data", str(data), "--config", str(cfg), "--out", str(out), "--run", "p", "--quiet"]) == 0
+    folder = out / "p"
+    stops = pd.read_csv(folder / "stops.csv", dtype=str)
+    ws = openpyxl.load_workbook(folder / "schedule.xlsx")["Lịch"]
+    assert ws.max_row - 1 == len(stops)
+    cal = Calendar.from_ical((folder / "calendars" / "all.ics").read_bytes())
+    events = [c for c in cal.walk("VEVENT")]
+    n_visits = int(stops["kind"].isin(["village", "site"]).sum())
+    assert sum(int(str(e.get("RRULE", {}).get("COUNT", [1])[0])) for e in events) == n_visits
+    assert (folder / "schedules" / "all_communes.pdf").stat().st_size > 1000
+    assert (folder / "stops_interchange.csv").is_file()

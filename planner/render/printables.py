@@ -26,27 +26,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.outputs import STOPS_COLUMNS, stop_rows
 from planner.render.i18n import Texts, tr
 
 VISIT_KINDS = ("village", "site")
 
 #: The lead's ``stops.csv`` columns; the workbook's full schedule sheet uses the same.
-STOP_COLUMNS = (
-    "vehicle",
-    "date",
-    "weekday",
-    "seq",
-    "kind",
-    "stop_id",
-    "stop_name",
-    "commune",
-    "arrival",
-    "departure",
-    "travel_min",
-    "travel_km",
-    "books",
-    "population_served",
-)
+STOP_COLUMNS = STOPS_COLUMNS  # the columns of stops.csv
 
 RESERVED_SLUGS = {"all", "all_communes", "all-communes"}
 
@@ -183,27 +169,12 @@ def visits(plan) -> list[tuple]:
 
 
 def stop_table(plan) -> list[dict]:
-    """Rows of the lead's ``stops.csv`` (village/site stops): real dates and datetimes."""
+    """The rows of ``stops.csv`` (every stop event), with real dates and datetimes for the workbook."""
     rows = []
-    for day, stop in visits(plan):
-        rows.append(
-            {
-                "vehicle": day.vehicle,
-                "date": day.date,
-                "weekday": day.weekday,
-                "seq": stop.seq,
-                "kind": stop.kind,
-                "stop_id": stop.stop_id,
-                "stop_name": stop.stop_name,
-                "commune": stop.commune,
-                "arrival": stop.arrival,
-                "departure": stop.departure,
-                "travel_min": stop.travel_min,
-                "travel_km": stop.travel_km,
-                "books": stop.books,
-                "population_served": stop.population_served,
-            }
-        )
+    by_key = {(d.vehicle, d.date.isoformat(), s.seq): (d, s) for d in plan.days for s in d.stops}
+    for r in stop_rows(plan):
+        day, stop = by_key[(r["vehicle"], r["date"], r["seq"])]
+        rows.append(r | {"date": day.date, "arrival": stop.arrival, "departure": stop.departure})
     return rows
 
 

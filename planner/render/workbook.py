@@ -145,7 +145,8 @@ def write_schedule_sheet(ws, plan) -> None:
             if key in ("arrival", "departure"):
                 value = _time(value)
             put(ws, r, c, value, formats.get(key))
-    _finish(ws, [10, 12, 9, 6, 8, 14, 28, 16, 9, 10, 11, 11, 8, 12], landscape=True)
+    widths = {"stop_name": 28, "commune": 16, "villages_served": 24, "walkers": 20, "stop_id": 14, "date": 12}
+    _finish(ws, [widths.get(k, 10) for k in STOP_COLUMNS], landscape=True)
 
 
 def write_summary_sheet(ws, plan, doc) -> None:
