@@ -24,7 +24,7 @@ import datetime as dt
 from planner.engine.model import UNREACHABLE
 from planner.plan import Day, Plan, Stop, Unserved, VillageService
 from planner.problem import Problem, min_spacing_days
-from planner.solve import books_for
+from planner.solve import _split_path, books_for
 
 
 def hand_plan(problem: Problem) -> Plan:
@@ -73,9 +73,22 @@ def hand_plan(problem: Problem) -> Plan:
                     nxt = _next_village(problem, m, loc, mine, need, last_visit, date, cfg)
                     if nxt is None:
                         break
-                    arrive = t + int(m.time_s[loc, nxt])
-                    end = arrive + svc_s
-                    lunch_extra = 0 if lunch_done or end <= lunch_lo else lunch_len
+                    travel = int(m.time_s[loc, nxt])
+                    lunch_at = None  # "here" (before driving) or "there" (before the stop)
+                    if lunch_done or t + travel + svc_s <= lunch_hi:
+                        arrive = t + travel
+                        end = arrive + svc_s
+                        finish = end if lunch_done else max(end, lunch_lo) + lunch_len  # lunch after the stop
+                    elif t + travel <= lunch_hi:
+                        lunch_at = "there"
+                        arrive = t + travel
+                        end = max(arrive, lunch_lo) + lunch_len + svc_s
+                        finish = end
+                    else:
+                        lunch_at = "here"
+                        arrive = max(t, lunch_lo) + lunch_len + travel
+                        end = arrive + svc_s
+                        finish = end
                     home = [depot] if last_day_of_week else [depot] + (
                         [lodging_of[problem.villages[nxt].commune_code]]
                         if problem.villages[nxt].commune_code in lodging_of
@@ -83,19 +96,22 @@ def hand_plan(problem: Problem) -> Plan:
                     )
                     back = min(int(m.time_s[nxt, s.loc]) for s in home)
                     books = books_for(problem.villages[nxt].population, problem)
-                    if end + lunch_extra + back > shift_end or arrive > shift_end - svc_s or load + books > veh.capacity_books:
+                    if finish + back > shift_end or load + books > veh.capacity_books:
                         break
                     load += books
-                    if lunch_extra:  # lunch before this stop, at the current place
+                    if lunch_at == "here":
                         start = max(t, lunch_lo)
                         events.append(_ev(problem, "lunch", loc, start, start + lunch_len, 0, 0))
                         legs.append(m.path_lonlat(loc, loc))
                         t, lunch_done = start + lunch_len, True
-                        arrive = t + int(m.time_s[loc, nxt])
-                        end = arrive + svc_s
-                    events.append(
-                        _ev(problem, "village", nxt, arrive, end, int(m.time_s[loc, nxt]), int(m.dist_m[loc, nxt]))
-                    )
+                    elif lunch_at == "there":
+                        start = max(t + travel, lunch_lo)
+                        events.append(_ev(problem, "lunch", nxt, start, start + lunch_len, travel, int(m.dist_m[loc, nxt])))
+                        legs.append(m.path_lonlat(loc, nxt))
+                        lunch_done = True
+                        loc, t = nxt, start + lunch_len
+                        arrive, travel = t, 0
+                    events.append(_ev(problem, "village", nxt, arrive, end, travel, int(m.dist_m[loc, nxt])))
                     legs.append(m.path_lonlat(loc, nxt))
                     need[nxt] -= 1
                     last_visit[nxt] = date
@@ -107,17 +123,31 @@ def hand_plan(problem: Problem) -> Plan:
                 if not reach:
                     reach = [min(options, key=lambda s: m.time_s[loc, s.loc])]
                 dest = depot if depot in reach else min(reach, key=lambda s: m.time_s[loc, s.loc])
-                if not lunch_done:
-                    start = min(max(t, lunch_lo), lunch_hi)
-                    if start < t:
-                        start = t
+                kind = "end" if dest.id == depot.id else "overnight"
+                travel, dist = int(m.time_s[loc, dest.loc]), int(m.dist_m[loc, dest.loc])
+                path = m.path_lonlat(loc, dest.loc)
+                if not lunch_done and t >= lunch_lo:  # lunch here, then drive
+                    start = min(t, max(t, lunch_lo))
                     events.append(_ev(problem, "lunch", loc, start, start + lunch_len, 0, 0))
                     legs.append(m.path_lonlat(loc, loc))
                     t = start + lunch_len
-                arrive = t + int(m.time_s[loc, dest.loc])
-                kind = "end" if dest.id == depot.id else "overnight"
-                events.append(_ev(problem, kind, dest.loc, arrive, arrive, int(m.time_s[loc, dest.loc]), int(m.dist_m[loc, dest.loc])))
-                legs.append(m.path_lonlat(loc, dest.loc))
+                elif not lunch_done and t + travel <= lunch_hi:  # drive, then lunch at the destination
+                    start = max(t + travel, lunch_lo)
+                    events.append(_ev(problem, "lunch", dest.loc, start, start + lunch_len, travel, dist))
+                    legs.append(path)
+                    t, travel, dist, path = start + lunch_len, 0, 0, m.path_lonlat(dest.loc, dest.loc)
+                elif not lunch_done:  # lunch by the road at 11:00
+                    frac = (lunch_lo - t) / travel
+                    first, second, pt = _split_path(path, frac)
+                    ev = _ev(problem, "lunch", dest.loc, lunch_lo, lunch_lo + lunch_len, lunch_lo - t, int(dist * frac))
+                    ev["roadside"] = pt
+                    events.append(ev)
+                    legs.append(first)
+                    travel, dist, path = travel - (lunch_lo - t), dist - int(dist * frac), second
+                    t = lunch_lo + lunch_len
+                arrive = t + travel
+                events.append(_ev(problem, kind, dest.loc, arrive, arrive, travel, dist))
+                legs.append(path)
                 loc = dest.loc
                 if any(e["kind"] == "village" for e in events) or kind == "overnight" or events[0]["loc"] != dest.loc:
                     days.append(_day(problem, veh.id, date, w, events, legs))
@@ -174,6 +204,8 @@ def _day(problem, vehicle, date, week_idx, events, legs) -> Day:
     stops = []
     for seq, e in enumerate(events):
         sid, name, commune, code, lon, lat = problem.stop_name(e["loc"])
+        if "roadside" in e:
+            sid, name, commune, code, (lon, lat) = "", "", "", "", e["roadside"]
         pop = children = books = 0
         served = ()
         if e["kind"] == "village":

@@ -177,7 +177,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
     # summary equals the sum of its parts
     s = plan.summary()
     days_sum = {
-        "distance_km": round(sum(d.summary()["distance_km"] for d in plan.days), 1),
+        "distance_km": round(sum(st.travel_km for d in plan.days for st in d.stops), 1),
         "nights_away": sum(d.summary()["nights_away"] for d in plan.days),
         "books": sum(d.summary()["books"] for d in plan.days),
         "stops": sum(d.summary()["stops"] for d in plan.days),
