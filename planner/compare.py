@@ -166,7 +166,9 @@ def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -
         p = Path(p)
         name = slug(p.stem)
         if name in seen:
-            problems.append(InputProblem(str(p), "scenario", "name", name, f"same name as {seen[name]}; rename one file"))
+            problems.append(
+                InputProblem(str(p), "scenario", "name", name, f"same name as {seen[name]}; rename one file")
+            )
             continue
         seen[name] = str(p)
         try:
@@ -197,7 +199,9 @@ def village_status(v) -> str:
         return "fixed_point"
     if v.channel in ("van_stop", "walk"):
         return v.channel if v.visits >= v.visits_required else "below_frequency"
-    raise ValueError(f"village {v.village_id}: unknown channel {v.channel!r} (expected one of van_stop, walk, fixed_point, unserved)")
+    raise ValueError(
+        f"village {v.village_id}: unknown channel {v.channel!r} (expected one of van_stop, walk, fixed_point, unserved)"
+    )
 
 
 def _crew_days(plan) -> int:
@@ -354,7 +358,8 @@ def run_scenario(scenario: Scenario, area=None) -> ScenarioResult:
     bad = violations(plan, problem)
     if bad:
         raise PlannerError(
-            f"scenario {scenario.name}: the plan failed its own checks (a bug; please report it):\n  " + "\n  ".join(bad[:30])
+            f"scenario {scenario.name}: the plan failed its own checks (a bug; please report it):\n  "
+            + "\n  ".join(bad[:30])
         )
     return ScenarioResult(
         scenario,
@@ -512,11 +517,15 @@ def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
             ws.append([r.get(c, "") for c in cols])
         ws.freeze_panes = "B3"
         for col in ws.columns:
-            ws.column_dimensions[col[0].column_letter].width = max(10, min(40, max(len(str(c.value or "")) for c in col) + 2))
+            ws.column_dimensions[col[0].column_letter].width = max(
+                10, min(40, max(len(str(c.value or "")) for c in col) + 2)
+            )
     ws = wb.create_sheet("scenarios")
     ws.append(["scenario", "label", "description", "source", "error"])
     for r in results:
-        ws.append([r.name, r.scenario.text("label", lang), r.scenario.text("description", lang), r.scenario.source, r.error])
+        ws.append(
+            [r.name, r.scenario.text("label", lang), r.scenario.text("description", lang), r.scenario.source, r.error]
+        )
     wb.save(path)
     return path
 
@@ -537,11 +546,19 @@ def write_comparison(
         "xlsx": _write_xlsx(rows, crows, results, folder / "comparison.xlsx", lang),
     }
     scen = {
-        r.name: {"source": r.scenario.source, "label": r.scenario.label, "description": r.scenario.description,
-                 "status": r.status, "error": r.error, "config": r.scenario.raw}
+        r.name: {
+            "source": r.scenario.source,
+            "label": r.scenario.label,
+            "description": r.scenario.description,
+            "status": r.status,
+            "error": r.error,
+            "config": r.scenario.raw,
+        }
         for r in results
     }
-    (folder / "scenarios.json").write_text(json.dumps(scen, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    (folder / "scenarios.json").write_text(
+        json.dumps(scen, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     plans = folder / "plans"
     plans.mkdir()
     for r in results:
@@ -568,8 +585,13 @@ def _progress(total: int, quiet: bool, mode: str):
 
     console = Console(stderr=True)
     progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
     progress.start()
     tid = progress.add_task(f"scenarios ({mode})", total=total)
@@ -644,8 +666,12 @@ def main_compare(args) -> int:
     if (Path(args.out) / name).exists() and not args.force:
         from planner.errors import OutputExistsError
 
-        raise OutputExistsError(f"output folder {Path(args.out) / name} exists; choose another --run name or pass --force")
-    on_done, stop = _progress(len(scenarios), args.quiet, mode if mode != "local" else f"local, {args.workers or _default_workers()} workers")
+        raise OutputExistsError(
+            f"output folder {Path(args.out) / name} exists; choose another --run name or pass --force"
+        )
+    on_done, stop = _progress(
+        len(scenarios), args.quiet, mode if mode != "local" else f"local, {args.workers or _default_workers()} workers"
+    )
     t0 = time.perf_counter()
     try:
         results = run_scenarios(scenarios, area, mode=mode, workers=args.workers, dask=address, on_done=on_done)
@@ -668,19 +694,42 @@ def main_compare(args) -> int:
 
 def print_table(results: Sequence[ScenarioResult]) -> None:
     """A plain-text summary of the comparison (people at their frequency by channel, and the work)."""
-    head = ("scenario", "van stop", "walk", "fixed pt", "at freq %", "never reached", "km", "crew-days", "nights", "books")
+    head = (
+        "scenario",
+        "van stop",
+        "walk",
+        "fixed pt",
+        "at freq %",
+        "never reached",
+        "km",
+        "crew-days",
+        "nights",
+        "books",
+    )
     lines = []
     for r in results:
         f = r.figures
         if not f:
             lines.append((r.name, *["-"] * 9))
             continue
-        lines.append((
-            r.name, f"{f['population_van_stop']:,}", f"{f['population_walk']:,}", f"{f['population_fixed_point']:,}",
-            f"{f['population_at_frequency_pct']:.1f}", f"{f['population_never_reached']:,} ({f['villages_never_reached']} v.)",
-            f"{f['km_per_cycle']:,.1f}", str(f["crew_days_per_cycle"]), str(f["nights_away"]), f"{f['books_moved']:,}",
-        ))
+        lines.append(
+            (
+                r.name,
+                f"{f['population_van_stop']:,}",
+                f"{f['population_walk']:,}",
+                f"{f['population_fixed_point']:,}",
+                f"{f['population_at_frequency_pct']:.1f}",
+                f"{f['population_never_reached']:,} ({f['villages_never_reached']} v.)",
+                f"{f['km_per_cycle']:,.1f}",
+                str(f["crew_days_per_cycle"]),
+                str(f["nights_away"]),
+                f"{f['books_moved']:,}",
+            )
+        )
     widths = [max(len(str(x[k])) for x in [head, *lines]) for k in range(len(head))]
     print("people served per cycle at their required frequency, by channel; work per cycle")
     for row in [head, *lines]:
-        print("  " + "  ".join(str(x).ljust(w) if k == 0 else str(x).rjust(w) for k, (x, w) in enumerate(zip(row, widths))))
+        print(
+            "  "
+            + "  ".join(str(x).ljust(w) if k == 0 else str(x).rjust(w) for k, (x, w) in enumerate(zip(row, widths)))
+        )

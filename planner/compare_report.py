@@ -36,7 +36,10 @@ LABELS = {
     "population_total": ("Tổng dân số (người)", "Population of the area"),
     "villages_at_frequency": ("Số bản được phục vụ đủ tần suất", "Villages served at the required frequency"),
     "population_at_frequency": ("Số người được phục vụ đủ tần suất", "People served at the required frequency"),
-    "population_at_frequency_pct": ("Tỷ lệ dân số được phục vụ đủ tần suất (%)", "Share of people served at the required frequency (%)"),
+    "population_at_frequency_pct": (
+        "Tỷ lệ dân số được phục vụ đủ tần suất (%)",
+        "Share of people served at the required frequency (%)",
+    ),
     "villages_van_stop": ("– số bản: xe dừng tại bản", "– villages: van stops in the village"),
     "population_van_stop": ("– số người: xe dừng tại bản", "– people: van stops in the village"),
     "villages_walk": ("– số bản: đi bộ đến điểm xe dừng", "– villages: walk to a van stop"),
@@ -47,7 +50,10 @@ LABELS = {
     "population_below_frequency": ("Số người được phục vụ chưa đủ tần suất", "People reached less often than required"),
     "villages_never_reached": ("Số bản chưa được phục vụ", "Villages never reached"),
     "population_never_reached": ("Số người chưa được phục vụ", "People never reached"),
-    "never_reached_unreachable": ("– trong đó: không có đường xe đi được (mùa này)", "– of which: no usable road this season"),
+    "never_reached_unreachable": (
+        "– trong đó: không có đường xe đi được (mùa này)",
+        "– of which: no usable road this season",
+    ),
     "never_reached_too_far_for_shift": ("– trong đó: quá xa cho một ca làm việc", "– of which: too far for one shift"),
     "never_reached_not_enough_time": ("– trong đó: không đủ thời gian", "– of which: not enough time"),
     "km_per_cycle": ("Quãng đường mỗi chu kỳ (km)", "Distance per cycle (km)"),
@@ -135,15 +141,45 @@ TEXT = {
 }
 #: Rows of the report's figure table: every column of the table but the scenario's name.
 REPORT_ROWS = (
-    "label", "status", "season", "weeks", "vehicles", "villages_total", "population_total",
-    "villages_at_frequency", "population_at_frequency", "population_at_frequency_pct",
-    "villages_van_stop", "population_van_stop", "villages_walk", "population_walk",
-    "villages_fixed_point", "population_fixed_point", "villages_below_frequency", "population_below_frequency",
-    "villages_never_reached", "population_never_reached", "never_reached_unreachable",
-    "never_reached_too_far_for_shift", "never_reached_not_enough_time", "km_per_cycle", "crew_days_per_cycle",
-    "driving_h", "nights_away", "books_moved", "stops", "stopped_by", "solve_time_s",
+    "label",
+    "status",
+    "season",
+    "weeks",
+    "vehicles",
+    "villages_total",
+    "population_total",
+    "villages_at_frequency",
+    "population_at_frequency",
+    "population_at_frequency_pct",
+    "villages_van_stop",
+    "population_van_stop",
+    "villages_walk",
+    "population_walk",
+    "villages_fixed_point",
+    "population_fixed_point",
+    "villages_below_frequency",
+    "population_below_frequency",
+    "villages_never_reached",
+    "population_never_reached",
+    "never_reached_unreachable",
+    "never_reached_too_far_for_shift",
+    "never_reached_not_enough_time",
+    "km_per_cycle",
+    "crew_days_per_cycle",
+    "driving_h",
+    "nights_away",
+    "books_moved",
+    "stops",
+    "stopped_by",
+    "solve_time_s",
 )
-BOLD_ROWS = {"population_at_frequency", "population_at_frequency_pct", "population_never_reached", "km_per_cycle", "crew_days_per_cycle"}
+BOLD_ROWS = {
+    "population_at_frequency",
+    "population_at_frequency_pct",
+    "population_never_reached",
+    "km_per_cycle",
+    "crew_days_per_cycle",
+}
 
 
 def _i(lang: str) -> int:
@@ -197,8 +233,16 @@ def render_charts(rows, crows, results, folder: Path, *, lang: str = "vi") -> di
         ax.barh(names, vals, left=left, color=colour, label=STATUS_LABEL[s][_i(lang)], edgecolor="white", linewidth=0.5)
         left += vals
     for k, r in enumerate(ok):
-        ax.text(r["population_at_frequency"] / 2, k, f"{fmt(r['population_at_frequency_pct'], lang)} %",
-                va="center", ha="center", color="white", fontsize=8, fontweight="bold")
+        ax.text(
+            r["population_at_frequency"] / 2,
+            k,
+            f"{fmt(r['population_at_frequency_pct'], lang)} %",
+            va="center",
+            ha="center",
+            color="white",
+            fontsize=8,
+            fontweight="bold",
+        )
     ax.invert_yaxis()
     ax.set_xlabel(T["x_people"])
     ax.set_title(T["c_channel"])
@@ -210,8 +254,10 @@ def render_charts(rows, crows, results, folder: Path, *, lang: str = "vi") -> di
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 0.5 * len(ok) + 2.0), dpi=150, sharey=True)
-    for ax, key, xlabel, colour in ((axes[0], "km_per_cycle", T["x_km"], "#4a5568"),
-                                    (axes[1], "crew_days_per_cycle", T["x_days"], "#2f855a")):
+    for ax, key, xlabel, colour in (
+        (axes[0], "km_per_cycle", T["x_km"], "#4a5568"),
+        (axes[1], "crew_days_per_cycle", T["x_days"], "#2f855a"),
+    ):
         vals = [r[key] for r in ok]
         ax.barh(names, vals, color=colour)
         for k, v in enumerate(vals):
@@ -229,14 +275,23 @@ def render_charts(rows, crows, results, folder: Path, *, lang: str = "vi") -> di
     grid = np.full((len(communes), len(names)), np.nan)
     for c in crows:
         if c["scenario"] in names:
-            grid[communes.index((c["commune_code"], c["commune"])), names.index(c["scenario"])] = c["population_at_frequency_pct"]
+            grid[communes.index((c["commune_code"], c["commune"])), names.index(c["scenario"])] = c[
+                "population_at_frequency_pct"
+            ]
     fig, ax = plt.subplots(figsize=(1.3 * len(names) + 3.0, 0.32 * len(communes) + 1.8), dpi=150)
     ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
     for i in range(len(communes)):
         for j in range(len(names)):
             if not np.isnan(grid[i, j]):
-                ax.text(j, i, fmt(float(grid[i, j]), lang), ha="center", va="center", fontsize=7,
-                        color="white" if grid[i, j] < 25 or grid[i, j] > 85 else "black")
+                ax.text(
+                    j,
+                    i,
+                    fmt(float(grid[i, j]), lang),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if grid[i, j] < 25 or grid[i, j] > 85 else "black",
+                )
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(len(communes)), [n for _, n in communes], fontsize=8)
     ax.set_title(T["c_heat"], fontsize=9)
@@ -261,7 +316,9 @@ def render_maps(results, area, folder: Path, *, lang: str = "vi") -> dict[str, P
     for r in results:
         label = html.escape(r.scenario.text("label", lang))
         if r.plan is None:
-            cells.append(f'<div class="cell"><h2>{label}</h2><p>{html.escape(T["no_plan"])}: {html.escape(r.error)}</p></div>')
+            cells.append(
+                f'<div class="cell"><h2>{label}</h2><p>{html.escape(T["no_plan"])}: {html.escape(r.error)}</p></div>'
+            )
             continue
         path = safe_child(folder, f"{r.name}.html")
         render_map(r.plan, area, path, title=f"{r.scenario.text('label', lang)} ({r.name})")
@@ -305,18 +362,32 @@ def report_model(rows: Sequence[dict], crows: Sequence[dict], results, area, *, 
     n_communes = len(area.communes) if area is not None else len({c["commune_code"] for c in crows})
     n_villages = len(area.villages) if area is not None else (rows[0]["villages_total"] if rows else 0)
     figures = [
-        {"key": k, "label": column_label(k, lang), "bold": k in BOLD_ROWS,
-         "cells": [{"scenario": r["scenario"], "value": r.get(k, ""), "text": fmt(r.get(k, ""), lang, k)} for r in rows]}
+        {
+            "key": k,
+            "label": column_label(k, lang),
+            "bold": k in BOLD_ROWS,
+            "cells": [
+                {"scenario": r["scenario"], "value": r.get(k, ""), "text": fmt(r.get(k, ""), lang, k)} for r in rows
+            ],
+        }
         for k in REPORT_ROWS
     ]
     communes = sorted({(c["commune_code"], c["commune"]) for c in crows})
     cgrid = {(c["scenario"], c["commune_code"]): c for c in crows}
     commune_table = [
-        {"code": code, "name": name,
-         "population": next((cgrid[(s, code)]["population"] for s in scen if (s, code) in cgrid), ""),
-         "cells": [{"scenario": s, "value": cgrid[(s, code)]["population_at_frequency_pct"] if (s, code) in cgrid else "",
-                    "text": fmt(cgrid[(s, code)]["population_at_frequency_pct"], lang) if (s, code) in cgrid else "–"}
-                   for s in scen]}
+        {
+            "code": code,
+            "name": name,
+            "population": next((cgrid[(s, code)]["population"] for s in scen if (s, code) in cgrid), ""),
+            "cells": [
+                {
+                    "scenario": s,
+                    "value": cgrid[(s, code)]["population_at_frequency_pct"] if (s, code) in cgrid else "",
+                    "text": fmt(cgrid[(s, code)]["population_at_frequency_pct"], lang) if (s, code) in cgrid else "–",
+                }
+                for s in scen
+            ],
+        }
         for code, name in communes
     ]
     notes = [T["note_freq"], T["note_unserved"], T["note_reproducible"]]
@@ -328,8 +399,12 @@ def report_model(rows: Sequence[dict], crows: Sequence[dict], results, area, *, 
         "area": T["area"].format(communes=n_communes, villages=fmt(n_villages, lang), population=fmt(pop, lang)),
         "made": T["made"].format(date=dt.date.today().strftime("%d/%m/%Y")),
         "scenarios": [
-            {"name": s, "label": by_name[s].scenario.text("label", lang), "description": by_name[s].scenario.text("description", lang),
-             "error": by_name[s].error}
+            {
+                "name": s,
+                "label": by_name[s].scenario.text("label", lang),
+                "description": by_name[s].scenario.text("description", lang),
+                "error": by_name[s].error,
+            }
             for s in scen
         ],
         "figures": figures,
@@ -366,19 +441,20 @@ def report_html(model: dict) -> str:
         )
         c_rows.append(f'<tr><th scope="row">{_e(row["name"])}</th>{tds}</tr>')
     scen_items = "".join(
-        f'<li><b>{_e(s["label"])}</b> (<code>{_e(s["name"])}</code>): {_e(s["description"])}'
-        + (f' <i>({_e(T["no_plan"])}: {_e(s["error"])})</i>' if s["error"] else "") + "</li>"
+        f"<li><b>{_e(s['label'])}</b> (<code>{_e(s['name'])}</code>): {_e(s['description'])}"
+        + (f" <i>({_e(T['no_plan'])}: {_e(s['error'])})</i>" if s["error"] else "")
+        + "</li>"
         for s in scen
     )
     charts = "".join(
         f'<figure><img src="{_e(c["path"].parent.name + "/" + c["path"].name)}" alt="{_e(c["caption"])}">'
-        f'<figcaption>{_e(c["caption"])}</figcaption></figure>'
+        f"<figcaption>{_e(c['caption'])}</figcaption></figure>"
         for c in model["charts"]
     )
     notes = "".join(f"<li>{_e(n)}</li>" for n in model["notes"])
     approx = f'<p class="approx">{_e(T["note_approx"])}</p>' if model["approximated"] else ""
     return f"""<!DOCTYPE html>
-<html lang="{model['lang']}"><head><meta charset="utf-8"><title>{_e(model['title'])}</title>
+<html lang="{model["lang"]}"><head><meta charset="utf-8"><title>{_e(model["title"])}</title>
 <style>
 body {{ font-family: "DejaVu Sans", Arial, sans-serif; max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem; color: #222; }}
 h1 {{ font-size: 1.35rem; text-align: center; }} h2 {{ font-size: 1.05rem; margin-top: 1.6rem; }}
@@ -389,21 +465,21 @@ tr.b th, tr.b td {{ font-weight: bold; background: #f3f6fa; }}
 figure {{ margin: 1rem 0; }} img {{ max-width: 100%; }} figcaption {{ font-size: 0.85rem; color: #555; }}
 .meta {{ text-align: center; color: #555; }}
 </style></head><body>
-<h1>{_e(model['title'])}</h1>
-<p class="meta">{_e(model['area'])}<br>{_e(model['made'])}</p>
+<h1>{_e(model["title"])}</h1>
+<p class="meta">{_e(model["area"])}<br>{_e(model["made"])}</p>
 {approx}
-<h2>{_e(T['s_scenarios'])}</h2><ul>{scen_items}</ul>
-<h2>{_e(T['s_figures'])}</h2>
-<table id="figures"><thead><tr><th>{_e(T['figure'])}</th>{head}</tr></thead><tbody>
+<h2>{_e(T["s_scenarios"])}</h2><ul>{scen_items}</ul>
+<h2>{_e(T["s_figures"])}</h2>
+<table id="figures"><thead><tr><th>{_e(T["figure"])}</th>{head}</tr></thead><tbody>
 {chr(10).join(fig_rows)}
 </tbody></table>
-<h2>{_e(T['s_charts'])}</h2>{charts}
-<h2>{_e(T['s_communes'])}</h2>
-<table id="communes"><thead><tr><th>{_e(column_label('commune', model['lang']))}</th>{head}</tr></thead><tbody>
+<h2>{_e(T["s_charts"])}</h2>{charts}
+<h2>{_e(T["s_communes"])}</h2>
+<table id="communes"><thead><tr><th>{_e(column_label("commune", model["lang"]))}</th>{head}</tr></thead><tbody>
 {chr(10).join(c_rows)}
 </tbody></table>
-<h2>{_e(T['s_notes'])}</h2><ul>{notes}</ul>
-<p><a href="maps/index.html">{_e(T['maps'])}</a></p>
+<h2>{_e(T["s_notes"])}</h2><ul>{notes}</ul>
+<p><a href="maps/index.html">{_e(T["maps"])}</a></p>
 </body></html>
 """
 
@@ -422,8 +498,9 @@ def _register_fonts() -> None:
     pdfmetrics.registerFont(TTFont(_FONT, str(ttf / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(f"{_FONT}-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
     pdfmetrics.registerFont(TTFont(f"{_FONT}-Oblique", str(ttf / "DejaVuSans-Oblique.ttf")))
-    pdfmetrics.registerFontFamily(_FONT, normal=_FONT, bold=f"{_FONT}-Bold", italic=f"{_FONT}-Oblique",
-                                  boldItalic=f"{_FONT}-Bold")
+    pdfmetrics.registerFontFamily(
+        _FONT, normal=_FONT, bold=f"{_FONT}-Bold", italic=f"{_FONT}-Oblique", boldItalic=f"{_FONT}-Bold"
+    )
 
 
 def report_pdf(model: dict, path: Path) -> Path:
@@ -438,25 +515,53 @@ def report_pdf(model: dict, path: Path) -> Path:
     T = model["T"]
     base = ParagraphStyle("b", fontName=_FONT, fontSize=9.5, leading=12.5)
     st = {
-        "title": ParagraphStyle("t", parent=base, fontName=f"{_FONT}-Bold", fontSize=14, leading=18, alignment=TA_CENTER, spaceAfter=4),
+        "title": ParagraphStyle(
+            "t", parent=base, fontName=f"{_FONT}-Bold", fontSize=14, leading=18, alignment=TA_CENTER, spaceAfter=4
+        ),
         "meta": ParagraphStyle("m", parent=base, alignment=TA_CENTER, textColor=colors.HexColor("#555555")),
-        "h": ParagraphStyle("h", parent=base, fontName=f"{_FONT}-Bold", fontSize=11, leading=14, spaceBefore=10, spaceAfter=4),
+        "h": ParagraphStyle(
+            "h", parent=base, fontName=f"{_FONT}-Bold", fontSize=11, leading=14, spaceBefore=10, spaceAfter=4
+        ),
         "p": base,
         "li": ParagraphStyle("li", parent=base, leftIndent=5 * mm, firstLineIndent=-3 * mm, spaceAfter=2),
         "th": ParagraphStyle("th", parent=base, fontName=f"{_FONT}-Bold", fontSize=7.5, leading=9, alignment=TA_CENTER),
         "tl": ParagraphStyle("tl", parent=base, fontSize=7.5, leading=9),
         "tlb": ParagraphStyle("tlb", parent=base, fontName=f"{_FONT}-Bold", fontSize=7.5, leading=9),
         "td": ParagraphStyle("td", parent=base, fontSize=7.5, leading=9, alignment=TA_RIGHT),
-        "tdb": ParagraphStyle("tdb", parent=base, fontName=f"{_FONT}-Bold", fontSize=7.5, leading=9, alignment=TA_RIGHT),
-        "cap": ParagraphStyle("cap", parent=base, fontSize=8, textColor=colors.HexColor("#555555"), alignment=TA_CENTER),
-        "approx": ParagraphStyle("ap", parent=base, borderColor=colors.HexColor("#c05621"), borderWidth=0.6, borderPadding=4,
-                                 backColor=colors.HexColor("#fffaf0"), spaceBefore=4, spaceAfter=6),
+        "tdb": ParagraphStyle(
+            "tdb", parent=base, fontName=f"{_FONT}-Bold", fontSize=7.5, leading=9, alignment=TA_RIGHT
+        ),
+        "cap": ParagraphStyle(
+            "cap", parent=base, fontSize=8, textColor=colors.HexColor("#555555"), alignment=TA_CENTER
+        ),
+        "approx": ParagraphStyle(
+            "ap",
+            parent=base,
+            borderColor=colors.HexColor("#c05621"),
+            borderWidth=0.6,
+            borderPadding=4,
+            backColor=colors.HexColor("#fffaf0"),
+            spaceBefore=4,
+            spaceAfter=6,
+        ),
     }
     e = html.escape
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=model["title"], author="planner", lang=model["lang"])
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=model["title"],
+        author="planner",
+        lang=model["lang"],
+    )
     width = A4[0] - 33 * mm
-    story: list = [Paragraph(e(model["title"]), st["title"]), Paragraph(e(model["area"]) + "<br/>" + e(model["made"]), st["meta"])]
+    story: list = [
+        Paragraph(e(model["title"]), st["title"]),
+        Paragraph(e(model["area"]) + "<br/>" + e(model["made"]), st["meta"]),
+    ]
     if model["approximated"]:
         story.append(Paragraph(e(T["note_approx"]), st["approx"]))
     story.append(Paragraph(e(T["s_scenarios"]), st["h"]))
@@ -489,8 +594,10 @@ def report_pdf(model: dict, path: Path) -> Path:
         b = row["bold"]
         if b:
             bold.append(k)
-        body.append([Paragraph(e(row["label"]), st["tlb" if b else "tl"])]
-                    + [Paragraph(e(c["text"]), st["tdb" if b else "td"]) for c in row["cells"]])
+        body.append(
+            [Paragraph(e(row["label"]), st["tlb" if b else "tl"])]
+            + [Paragraph(e(c["text"]), st["tdb" if b else "td"]) for c in row["cells"]]
+        )
     story += [Paragraph(e(T["s_figures"]), st["h"]), table(header, body, bold)]
 
     story.append(Paragraph(e(T["s_charts"]), st["h"]))
@@ -500,9 +607,13 @@ def report_pdf(model: dict, path: Path) -> Path:
         img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
         story.append(KeepTogether([img, Paragraph(e(c["caption"]), st["cap"]), Spacer(1, 4 * mm)]))
 
-    header = [Paragraph(e(column_label("commune", model["lang"])), st["th"])] + [Paragraph(e(s["name"]), st["th"]) for s in scen]
-    body = [[Paragraph(e(r["name"]), st["tl"])] + [Paragraph(e(c["text"]), st["td"]) for c in r["cells"]]
-            for r in model["commune_table"]]
+    header = [Paragraph(e(column_label("commune", model["lang"])), st["th"])] + [
+        Paragraph(e(s["name"]), st["th"]) for s in scen
+    ]
+    body = [
+        [Paragraph(e(r["name"]), st["tl"])] + [Paragraph(e(c["text"]), st["td"]) for c in r["cells"]]
+        for r in model["commune_table"]
+    ]
     story += [Paragraph(e(T["s_communes"]), st["h"]), table(header, body)]
     story.append(Paragraph(e(T["s_notes"]), st["h"]))
     story += [Paragraph("• " + e(x), st["li"]) for x in model["notes"]]
@@ -519,10 +630,15 @@ def report_pdf(model: dict, path: Path) -> Path:
 
 def render_report(rows, crows, results, area, folder: Path, *, lang: str = "vi") -> dict[str, Path]:
     """``report.html`` and ``report.pdf`` from one :func:`report_model` (charts from ``folder/charts``)."""
-    charts = [(folder / "charts" / f, c) for f, c in (("population_by_channel.png", "c_channel"),
-                                                       ("km_and_crew_days.png", "c_effort"),
-                                                       ("commune_coverage.png", "c_heat"))
-              if (folder / "charts" / f).exists()]
+    charts = [
+        (folder / "charts" / f, c)
+        for f, c in (
+            ("population_by_channel.png", "c_channel"),
+            ("km_and_crew_days.png", "c_effort"),
+            ("commune_coverage.png", "c_heat"),
+        )
+        if (folder / "charts" / f).exists()
+    ]
     model = report_model(rows, crows, results, area, lang=lang, charts=charts)
     (folder / "report.html").write_text(report_html(model), encoding="utf-8")
     report_pdf(model, folder / "report.pdf")
