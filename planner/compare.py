@@ -119,7 +119,7 @@ def scenario_header(text: str) -> tuple[dict, dict]:
     """Label and description from a scenario file's leading comment.
 
     Lines ``# en: Short label | what the scenario asks`` and ``# vi: ...``; further
-    comment lines continue the description of the language above them.
+    comment lines continue the description of the language above them, up to a bare ``#``.
     """
     label: dict[str, str] = {}
     desc: dict[str, list[str]] = {}
@@ -136,6 +136,8 @@ def scenario_header(text: str) -> tuple[dict, dict]:
             short, _, rest = m.group(2).partition("|")
             label[lang] = short.strip()
             desc[lang] = [rest.strip()] if rest.strip() else []
+        elif not s.lstrip("#").strip():
+            lang = None  # a bare "#" ends the description; later comments are for the file's readers
         elif lang:
             desc[lang].append(s.lstrip("#").strip())
     return label, {k: " ".join(x for x in v if x) for k, v in desc.items()}
