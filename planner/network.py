@@ -255,9 +255,16 @@ def travel_matrices(area: Area, profile: Profile, graph: RoadGraph | None = None
     )
 
 
-def _tree_distances(pred: np.ndarray, rows, cols, d, n_all: int) -> np.ndarray:
-    """Distance along each shortest-time tree, by pointer doubling (vectorised over all sources)."""
+def _tree_distances(pred: np.ndarray, rows, cols, d, n_all: int, chunk: int = 16) -> np.ndarray:
+    """Distance along each shortest-time tree, by pointer doubling (vectorised, sources in chunks)."""
     edge_len = csr_matrix((d, (rows, cols)), shape=(n_all, n_all)).tocsr()
+    out = np.zeros(pred.shape, dtype=float)
+    for k in range(0, pred.shape[0], chunk):
+        out[k : k + chunk] = _tree_distances_chunk(pred[k : k + chunk], edge_len)
+    return out
+
+
+def _tree_distances_chunk(pred: np.ndarray, edge_len) -> np.ndarray:
     acc = np.zeros(pred.shape, dtype=float)
     anc = pred.copy()
     has = anc >= 0
