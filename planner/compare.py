@@ -614,15 +614,6 @@ def _progress(total: int, quiet: bool, mode: str):
     return on_done, progress.stop
 
 
-def _free_name(out: Path, name: str) -> str:
-    if not (Path(out) / name).exists():
-        return name
-    k = 2
-    while (Path(out) / f"{name}-{k}").exists():
-        k += 1
-    return f"{name}-{k}"
-
-
 def choose_mode(sequential: bool = False, dask: str | None = None) -> tuple[str, str | None]:
     """``--dask`` wins, then ``--sequential``, then the environment's scheduler, then local processes."""
     if dask:
@@ -664,6 +655,8 @@ def main_compare(args) -> int:
     scenarios = load_scenarios(args.scenarios, overrides)
     area = load_area(args.data)
     mode, address = choose_mode(getattr(args, "sequential", False), getattr(args, "dask", None))
+    from planner.pipeline import _free_name
+
     name = args.run or _free_name(args.out, dt.datetime.now().strftime("compare-%Y%m%d-%H%M%S"))
     if (Path(args.out) / name).exists() and not args.force:
         from planner.errors import OutputExistsError

@@ -16,6 +16,8 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+from planner.compare import COLUMNS
+
 #: Colours of the channels, as on the review map where it has them.
 STATUS_COLOURS = {
     "van_stop": "#2b6cb0",
@@ -140,39 +142,7 @@ TEXT = {
     },
 }
 #: Rows of the report's figure table: every column of the table but the scenario's name.
-REPORT_ROWS = (
-    "label",
-    "status",
-    "season",
-    "weeks",
-    "vehicles",
-    "villages_total",
-    "population_total",
-    "villages_at_frequency",
-    "population_at_frequency",
-    "population_at_frequency_pct",
-    "villages_van_stop",
-    "population_van_stop",
-    "villages_walk",
-    "population_walk",
-    "villages_fixed_point",
-    "population_fixed_point",
-    "villages_below_frequency",
-    "population_below_frequency",
-    "villages_never_reached",
-    "population_never_reached",
-    "never_reached_unreachable",
-    "never_reached_too_far_for_shift",
-    "never_reached_not_enough_time",
-    "km_per_cycle",
-    "crew_days_per_cycle",
-    "driving_h",
-    "nights_away",
-    "books_moved",
-    "stops",
-    "stopped_by",
-    "solve_time_s",
-)
+REPORT_ROWS = tuple(c for c in COLUMNS if c != "scenario")
 BOLD_ROWS = {
     "population_at_frequency",
     "population_at_frequency_pct",
