@@ -24,7 +24,7 @@ import datetime as dt
 from planner.engine.model import UNREACHABLE
 from planner.plan import Day, Plan, Stop, Unserved, VillageService
 from planner.problem import Problem, min_spacing_days
-from planner.solve import _split_path, books_for
+from planner.solve import _split_path, assemble_plan, books_for
 
 
 def hand_plan(problem: Problem) -> Plan:
@@ -168,15 +168,9 @@ def hand_plan(problem: Problem) -> Plan:
             reason = "not_enough_time" if reachable else "unreachable"
             unserved.append(Unserved(v.id, v.name, v.commune, v.population, reason, "hand plan: not reached in the cycle",
                                      got, v.visits_required))
-    return Plan(
-        status="ok" if not unserved else "partial",
-        days=tuple(sorted(days, key=lambda d: (d.vehicle, d.date))),
-        villages=tuple(services),
-        unserved=tuple(unserved),
-        population_total=sum(v.population for v in problem.villages),
-        children_total=sum(v.children for v in problem.villages),
-        villages_total=len(problem.villages),
-        run={"method": "hand baseline: commune by commune, nearest village next", "solve_time_s": 0.0},
+    return assemble_plan(
+        problem, days, services, unserved,
+        {"method": "hand baseline: commune by commune, nearest village next", "solve_time_s": 0.0},
     )
 
 

@@ -72,9 +72,10 @@ def select_stops(problem) -> Selection:
     fp_stops: list[StopPlan] = []
     if cfg.plan.get("fixed_points"):
         fp_visits = int(cfg.raw["frequency"]["fixed_point_visits"])
+        fixed_ids = {s.id for s in problem.fixed_points()}
         for si in sorted(range(len(problem.sites)), key=lambda k: problem.sites[k].id):
             s = problem.sites[si]
-            if s not in problem.fixed_points():
+            if s.id not in fixed_ids:
                 continue
             covered = []
             for vi in range(nv):
@@ -90,10 +91,11 @@ def select_stops(problem) -> Selection:
 
     need = [vi for vi in range(nv) if vi not in fixed_cover]
     cand = [vi for vi in range(nv) if reach[vi]]
+    # cover[i, j]: village need[i] can be served by a stop at cand[j]
     if walk_limit > 0 and wd is not None:
-        cover = np.array([[wd[c, u] <= walk_limit for c in cand] for u in need], dtype=float).reshape(len(need), len(cand))
+        cover = (wd[np.ix_(cand, need)].T <= walk_limit).astype(float)
     else:
-        cover = np.array([[c == u for c in cand] for u in need], dtype=float).reshape(len(need), len(cand))
+        cover = (np.array(need)[:, None] == np.array(cand)[None, :]).astype(float)
     coverable = cover.sum(axis=1) > 0
     uncoverable = tuple(u for u, ok in zip(need, coverable) if not ok)
     status = "not_needed"

@@ -72,8 +72,12 @@ class Matrices:
     _stop_node: np.ndarray = field(repr=False, compare=False, default=None)
     _attach: tuple = field(repr=False, compare=False, default=())
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_pos", {sid: k for k, sid in enumerate(self.stop_ids)})
+
     def index(self, stop_id: str) -> int:
-        return self.stop_ids.index(stop_id)
+        """Row of ``stop_id`` in the matrices (KeyError if it is not a stop)."""
+        return self._pos[stop_id]
 
     def reachable(self, a: int, b: int) -> bool:
         return self.time_s[a, b] < UNREACHABLE

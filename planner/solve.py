@@ -300,8 +300,6 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         if got < required:
             reason, detail = explain.why(vi, got, required)
             unserved.append(Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=required))
-    n_served = sum(1 for s in services if s.channel != "unserved")
-    status = "ok" if not unserved else ("partial" if n_served else "empty")
     budget = cfg.plan.get("max_iterations")
     run = {
         "seed": seed,
@@ -324,13 +322,19 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         "stop_selection": {"stops": len(selection.stops), "mip": selection.mip_status,
                            "uncoverable": [problem.villages[u].id for u in selection.uncoverable]},
     }
+    return assemble_plan(problem, days, services, unserved, run)
+
+
+def assemble_plan(problem: Problem, days, services, unserved, run: dict) -> Plan:
+    """A :class:`Plan` from its parts: status, totals and data notices computed once, for every planner."""
+    n_served = sum(1 for v in services if v.channel != "unserved")
     notices = []
     if problem.area.approximated:
         notices.append(
             "Village positions, village populations and roads are approximated (not surveyed); see data/README.md."
         )
     return Plan(
-        status=status,
+        status="ok" if not unserved else ("partial" if n_served else "empty"),
         days=tuple(sorted(days, key=lambda d: (d.vehicle, d.date))),
         villages=tuple(services),
         unserved=tuple(unserved),
@@ -373,7 +377,7 @@ def _route_days(problem, model, nodes, route, veh, week_idx, mat, selection) -> 
 
     # first stop: start at depot at the route start time (left at departure of the first leg)
     first = visits[0]
-    start_ev = stop_event("start", depot.loc, first.start_s, first.start_s)
+    stop_event("start", depot.loc, first.start_s, first.start_s)
     prev_loc = depot.loc
     prev_end = first.start_s  # earliest departure from the previous stop
     for a, b in zip(visits, visits[1:]):
@@ -443,7 +447,6 @@ def _route_days(problem, model, nodes, route, veh, week_idx, mat, selection) -> 
         legs.append(path)
         prev_loc = info_b.loc
         prev_end = b.start_s + svc
-    del start_ev
     return out_days
 
 

@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.area import GEO_CRS, Area
+from planner.area import Area
 from planner.errors import InputError, Problem
 from planner.io import warn
 from planner.io.readers import (
@@ -34,7 +34,7 @@ from planner.io.readers import (
 from planner.io.safe import safe_child, slug
 
 __all__ = [
-    "DEFAULT_DATA_DIR", "FILES", "find_layers", "load_area", "read_all", "read_communes", "read_layer",
+    "DEFAULT_DATA_DIR", "FILES", "find_layers", "load_area", "read_all", "read_communes",
     "read_osm_places", "read_roads", "read_sites", "read_villages", "safe_child", "slug", "warn",
 ]
 
@@ -44,19 +44,6 @@ FILES = {"villages": "villages.geojson", "sites": "sites.geojson", "roads": "roa
 #: Extensions tried, in order, when a layer's GeoJSON is not in the folder.
 LAYER_SUFFIXES = (".geojson", ".gpkg", ".shp", ".json", ".csv", ".xlsx", ".osm.pbf", ".pbf")
 _READERS = {"villages": read_villages, "sites": read_sites, "roads": read_roads, "communes": read_communes}
-
-
-def read_layer(path: Path) -> gpd.GeoDataFrame:
-    """Any geodata file as a WGS84 GeoDataFrame, without layer rules (kept for old callers)."""
-    try:
-        gdf = gpd.read_file(path)
-    except Exception as exc:
-        raise InputError([Problem(str(path), "file", "-", None, f"cannot be read: {exc}")]) from exc
-    if gdf.crs is None:
-        gdf = gdf.set_crs(GEO_CRS)
-    elif gdf.crs.to_epsg() != 4326:
-        gdf = gdf.to_crs(GEO_CRS)
-    return gdf
 
 
 def find_layers(data_dir: Path | str) -> dict[str, Path]:
