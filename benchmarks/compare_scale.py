@@ -3,7 +3,7 @@
 The province problem comes from :mod:`benchmarks.province` (108 real commune polygons, about
 1,000 generated villages, a schematic road network per district); each of the 8 districts is an
 independent plan (one van from the district depot, the baseline scenario's rules, a small work
-budget). The same :func:`planner.compare.run_scenario` runs them
+budget). The same :func:`planner.comparison.run.run_scenario` runs them
 
 1. sequentially in this process,
 2. in local worker processes (``concurrent.futures``, one per core),
@@ -38,8 +38,8 @@ from pathlib import Path
 import psutil
 
 from benchmarks import province
-from planner.compare import Scenario, comparable, comparison_rows, run_scenario, run_scenarios
-from planner.config import load_config
+from planner.comparison.run import Scenario, comparable, comparison_rows, run_scenario, run_scenarios
+from planner.model.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

@@ -17,12 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-from planner.baseline import hand_plan
-from planner.checker import violations
-from planner.config import load_config
+from benchmarks.baseline import hand_plan
 from planner.io import load_area
-from planner.problem import build_problem
-from planner.solve import solve
+from planner.model.config import load_config
+from planner.planning.build import build_problem
+from planner.planning.checker import violations
+from planner.planning.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = (
@@ -89,7 +89,10 @@ def main(argv=None) -> int:
             t0 = time.monotonic()
             hand = hand_plan(problem)
             rows.append(row(fleet, season, "hand baseline", hand, problem, time.monotonic() - t0))
-            print(f"{fleet}, {season}: planner {rows[-2]['pop_at_freq']:,} vs hand {rows[-1]['pop_at_freq']:,}", file=sys.stderr)
+            print(
+                f"{fleet}, {season}: planner {rows[-2]['pop_at_freq']:,} vs hand {rows[-1]['pop_at_freq']:,}",
+                file=sys.stderr,
+            )
     total = sum(int(v) for v in area.villages["population"])
     lines = [
         f"# District benchmark ({dt.date.today().isoformat()})",

@@ -10,11 +10,11 @@ with ``--tracemalloc``, the peak of traced Python/numpy memory during it:
    square grid of road segments (two-point lines, ends shared at the grid nodes);
 2. write: villages CSV, roads GeoPackage, communes/sites GeoJSON, in a temp folder;
 3. read + validate: :func:`planner.io.read_all` (readers, then every rule of
-   :mod:`planner.validate`, including the road components and off-road distances);
-4. graph: :func:`planner.network.build_graph` when it exists (else a vertex graph built here);
+   :mod:`planner.io.validate`, including the road components and off-road distances);
+4. graph: :func:`planner.planning.network.build_graph` when it exists (else a vertex graph built here);
 5. matrix: multi-source :func:`scipy.sparse.csgraph.dijkstra` from the depots to every
    village (villages joined to the nearest graph vertex), the depots x 5,000 matrix;
-6. sampled all-pairs: :func:`planner.network.travel_matrices` (all stops x all stops)
+6. sampled all-pairs: :func:`planner.planning.network.travel_matrices` (all stops x all stops)
    on an area with a sample of villages, when it exists.
 
 The table is printed and written to ``benchmarks/results/import_scale.md``.
@@ -42,8 +42,8 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.area import METRIC_CRS, Area
 from planner.io import read_all
+from planner.model.area import METRIC_CRS, Area
 
 BOX = (102.30, 22.30, 102.80, 22.75)  # lon0, lat0, lon1, lat1
 SEED = 20240731
@@ -83,34 +83,64 @@ def generate(n_villages: int, n_segments: int, rng: np.random.Generator):
     xy = np.column_stack([gx.ravel(), gy.ravel()])
     lines = shapely.linestrings(np.stack([xy[a], xy[b]], axis=1))
     classes = rng.choice(["national", "provincial", "commune", "track"], size=len(lines), p=[0.02, 0.08, 0.5, 0.4])
-    roads = gpd.GeoDataFrame({"id": [f"R{i:06d}" for i in range(len(lines))], "road_class": classes,
-                              "surface": np.where(classes == "track", "earth", "asphalt"),
-                              "approximated": True}, geometry=lines, crs="EPSG:4326")
+    roads = gpd.GeoDataFrame(
+        {
+            "id": [f"R{i:06d}" for i in range(len(lines))],
+            "road_class": classes,
+            "surface": np.where(classes == "track", "earth", "asphalt"),
+            "approximated": True,
+        },
+        geometry=lines,
+        crs="EPSG:4326",
+    )
     mx, my = (lon0 + lon1) / 2, (lat0 + lat1) / 2
-    quads = [shapely.box(lon0, lat0, mx, my), shapely.box(mx, lat0, lon1, my), shapely.box(lon0, my, mx, lat1),
-             shapely.box(mx, my, lon1, lat1)]
+    quads = [
+        shapely.box(lon0, lat0, mx, my),
+        shapely.box(mx, lat0, lon1, my),
+        shapely.box(lon0, my, mx, lat1),
+        shapely.box(mx, my, lon1, lat1),
+    ]
     codes = ["03433", "03436", "03439", "03440"]
-    communes = gpd.GeoDataFrame({"code": codes, "name": [f"Xã {i}" for i in range(4)], "population": 10000},
-                                geometry=quads, crs="EPSG:4326")
+    communes = gpd.GeoDataFrame(
+        {"code": codes, "name": [f"Xã {i}" for i in range(4)], "population": 10000}, geometry=quads, crs="EPSG:4326"
+    )
     vx = rng.uniform(lon0 + 1e-4, lon1 - 1e-4, n_villages)
     vy = rng.uniform(lat0 + 1e-4, lat1 - 1e-4, n_villages)
     q = (vx > mx).astype(int) + 2 * (vy > my).astype(int)
-    villages = pd.DataFrame({"id": [f"V{i:05d}" for i in range(n_villages)],
-                             "name": [f"Bản Thử {i}" for i in range(n_villages)],
-                             "commune_code": [codes[k] for k in q], "commune": [f"Xã {k}" for k in q],
-                             "population": rng.integers(50, 2000, n_villages), "lat": vy.round(6), "lon": vx.round(6)})
+    villages = pd.DataFrame(
+        {
+            "id": [f"V{i:05d}" for i in range(n_villages)],
+            "name": [f"Bản Thử {i}" for i in range(n_villages)],
+            "commune_code": [codes[k] for k in q],
+            "commune": [f"Xã {k}" for k in q],
+            "population": rng.integers(50, 2000, n_villages),
+            "lat": vy.round(6),
+            "lon": vx.round(6),
+        }
+    )
     site_xy = [(mx - 0.001, my - 0.001), (lon0 + 0.05, lat0 + 0.05), (lon1 - 0.05, lat1 - 0.05), (mx + 0.1, my - 0.1)]
     sq = [(x > mx) + 2 * (y > my) for x, y in site_xy]
-    sites = gpd.GeoDataFrame({"id": ["DEPOT", "S1", "S2", "S3"], "name": ["Depot", "A", "B", "C"],
-                              "kind": ["depot", "culture_centre", "learning_centre", "school"],
-                              "commune_code": [codes[k] for k in sq], "commune": [f"Xã {k}" for k in sq]},
-                             geometry=[shapely.Point(p) for p in site_xy], crs="EPSG:4326")
+    sites = gpd.GeoDataFrame(
+        {
+            "id": ["DEPOT", "S1", "S2", "S3"],
+            "name": ["Depot", "A", "B", "C"],
+            "kind": ["depot", "culture_centre", "learning_centre", "school"],
+            "commune_code": [codes[k] for k in sq],
+            "commune": [f"Xã {k}" for k in sq],
+        },
+        geometry=[shapely.Point(p) for p in site_xy],
+        crs="EPSG:4326",
+    )
     return villages, roads, communes, sites
 
 
 def write(folder: Path, villages, roads, communes, sites) -> dict[str, Path]:
-    paths = {"villages": folder / "villages.csv", "roads": folder / "roads.gpkg",
-             "communes": folder / "communes.geojson", "sites": folder / "sites.geojson"}
+    paths = {
+        "villages": folder / "villages.csv",
+        "roads": folder / "roads.gpkg",
+        "communes": folder / "communes.geojson",
+        "sites": folder / "sites.geojson",
+    }
     villages.to_csv(paths["villages"], index=False)
     roads.to_file(paths["roads"], engine="pyogrio")
     communes.to_file(paths["communes"])
@@ -145,8 +175,9 @@ def main(argv=None) -> int:
     ap.add_argument("--segments", type=int, default=200_000)
     ap.add_argument("--depots", type=int, default=4)
     ap.add_argument("--sample", type=int, default=150, help="villages in the sampled all-pairs matrix")
-    ap.add_argument("--tracemalloc", action="store_true", help="also trace Python/numpy memory per stage "
-                    "(slows every stage 2-3x)")
+    ap.add_argument(
+        "--tracemalloc", action="store_true", help="also trace Python/numpy memory per stage (slows every stage 2-3x)"
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "import_scale.md")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(SEED)
@@ -158,8 +189,13 @@ def main(argv=None) -> int:
         frames, problems = st.run("3 read + validate (read_all)", read_all, paths)
     errors = [p for p in problems if p.severity == "error"]
     warns = [p for p in problems if p.severity != "error"]
-    area = Area(villages=frames["villages"], sites=frames["sites"], roads=frames["roads"],
-                communes=frames["communes"], name="scale")
+    area = Area(
+        villages=frames["villages"],
+        sites=frames["sites"],
+        roads=frames["roads"],
+        communes=frames["communes"],
+        name="scale",
+    )
     try:
         from planner import network
     except ImportError:
@@ -171,41 +207,60 @@ def main(argv=None) -> int:
     dst = to_m(v_ll)
     dst_m = np.column_stack([dst.x, dst.y])
     if network is not None and hasattr(network, "build_graph"):
-        graph = st.run("4 graph (planner.network.build_graph)", network.build_graph, area)
+        graph = st.run("4 graph (planner.planning.network.build_graph)", network.build_graph, area)
         vert_xy, u, v, length = graph.xy, graph.seg_u, graph.seg_v, graph.seg_len_m
-        graph_note = "planner.network.build_graph"
+        graph_note = "planner.planning.network.build_graph"
     else:
         vert_xy, u, v, length = st.run("4 graph (benchmark's own)", own_graph, area.roads)
-        graph_note = "the benchmark's own vertex graph (planner.network not found)"
-    times = st.run(f"5 dijkstra {len(src_m)} depots x {len(dst_m)} villages", depot_matrix, vert_xy, u, v, length,
-                   src_m, dst_m)
+        graph_note = "the benchmark's own vertex graph (planner.planning.network not found)"
+    times = st.run(
+        f"5 dijkstra {len(src_m)} depots x {len(dst_m)} villages", depot_matrix, vert_xy, u, v, length, src_m, dst_m
+    )
     sampled = None
     if network is not None and hasattr(network, "travel_matrices") and hasattr(network, "Profile"):
         pick = np.sort(rng.choice(len(area.villages), size=min(args.sample, len(area.villages)), replace=False))
-        small = Area(villages=area.villages.iloc[pick].reset_index(drop=True), sites=area.sites, roads=area.roads,
-                     communes=area.communes, name="scale-sample")
+        small = Area(
+            villages=area.villages.iloc[pick].reset_index(drop=True),
+            sites=area.sites,
+            roads=area.roads,
+            communes=area.communes,
+            name="scale-sample",
+        )
         prof = network.Profile("van", {"national": 50, "provincial": 40, "commune": 25, "track": 12})
-        sampled = st.run(f"6 travel_matrices {len(pick) + len(area.sites)} stops all-pairs", network.travel_matrices,
-                         small, prof, graph if graph_note.startswith("planner") else None)
+        sampled = st.run(
+            f"6 travel_matrices {len(pick) + len(area.sites)} stops all-pairs",
+            network.travel_matrices,
+            small,
+            prof,
+            graph if graph_note.startswith("planner") else None,
+        )
     reach = np.isfinite(times).mean()
     lines = [
         "# Import at scale",
         "",
-        (f"Generated by `benchmarks/import_scale.py` (seed {SEED}); Python {platform.python_version()}, "
-        f"{platform.machine()}. *max RSS* is the process's peak resident memory so far "
-        "(`resource.getrusage`); *traced* is the peak of Python/numpy memory during the stage "
-        "(`tracemalloc`, with `--tracemalloc`, which also slows the stage; GEOS's C allocations are not traced)."),
+        (
+            f"Generated by `benchmarks/import_scale.py` (seed {SEED}); Python {platform.python_version()}, "
+            f"{platform.machine()}. *max RSS* is the process's peak resident memory so far "
+            "(`resource.getrusage`); *traced* is the peak of Python/numpy memory during the stage "
+            "(`tracemalloc`, with `--tracemalloc`, which also slows the stage; GEOS's C allocations are not traced)."
+        ),
         "",
-        (f"- input: {len(area.villages):,} villages (CSV, {sizes['villages']:.1f} MiB), {len(area.roads):,} road "
-        f"segments (GeoPackage, {sizes['roads']:.1f} MiB), {len(area.communes)} communes, {len(area.sites)} sites"),
+        (
+            f"- input: {len(area.villages):,} villages (CSV, {sizes['villages']:.1f} MiB), {len(area.roads):,} road "
+            f"segments (GeoPackage, {sizes['roads']:.1f} MiB), {len(area.communes)} communes, {len(area.sites)} sites"
+        ),
         f"- validation: {len(errors)} errors, {len(warns)} warnings",
         f"- graph: {graph_note}, {len(vert_xy):,} vertices, {len(u):,} edges",
-        (f"- depot matrix: {times.shape[0]} x {times.shape[1]}, {reach:.1%} of pairs reachable, "
-        f"median {np.nanmedian(np.where(np.isfinite(times), times, np.nan)) / 60:.0f} min at 25 km/h"),
+        (
+            f"- depot matrix: {times.shape[0]} x {times.shape[1]}, {reach:.1%} of pairs reachable, "
+            f"median {np.nanmedian(np.where(np.isfinite(times), times, np.nan)) / 60:.0f} min at 25 km/h"
+        ),
     ]
     if sampled is not None:
-        lines.append(f"- sampled all-pairs: {len(sampled.stop_ids)} x {len(sampled.stop_ids)} stops, "
-                     f"{len(sampled.unreachable)} unreachable pairs")
+        lines.append(
+            f"- sampled all-pairs: {len(sampled.stop_ids)} x {len(sampled.stop_ids)} stops, "
+            f"{len(sampled.unreachable)} unreachable pairs"
+        )
     lines += ["", "| stage | time (s) | traced peak (MiB) | max RSS (MiB) |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| {n} | {t:.2f} | {p:.1f} | {r:.0f} |" for n, t, p, r in st.rows]
     text = "\n".join(lines) + "\n"

@@ -47,7 +47,9 @@ def inputs(tmp_path):
 
 def run(inputs, *extra):
     data, cfg, out = inputs
-    return cli.main(["plan", "--data", str(data), "--config", str(cfg), "--out", str(out), "--quiet", "--no-printables", *extra])
+    return cli.main(
+        ["plan", "--data", str(data), "--config", str(cfg), "--out", str(out), "--quiet", "--no-printables", *extra]
+    )
 
 
 def test_plan_writes_a_complete_run(inputs):
@@ -57,7 +59,15 @@ def test_plan_writes_a_complete_run(inputs):
         assert (folder / name).is_file(), name
     plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
     assert plan["status"] in ("ok", "partial")
-    for key in ("villages_total", "villages_served", "population_total", "population_served", "distance_km", "driving_h", "nights_away"):
+    for key in (
+        "villages_total",
+        "villages_served",
+        "population_total",
+        "population_served",
+        "distance_km",
+        "driving_h",
+        "nights_away",
+    ):
         assert key in plan["summary"]
     assert plan["summary"]["villages_total"] == 5
     assert {u["reason"] for u in plan["unserved"]} <= {"unreachable", "too_far_for_shift", "not_enough_time"}
@@ -67,8 +77,22 @@ def test_plan_writes_a_complete_run(inputs):
 def test_stops_csv_read_independently(inputs):
     assert run(inputs, "--run", "r2") == 0
     stops = pd.read_csv(inputs[2] / "r2" / "stops.csv", dtype=str)
-    required = ["vehicle", "date", "weekday", "seq", "kind", "stop_id", "stop_name", "commune", "arrival", "departure",
-                "travel_min", "travel_km", "books", "population_served"]
+    required = [
+        "vehicle",
+        "date",
+        "weekday",
+        "seq",
+        "kind",
+        "stop_id",
+        "stop_name",
+        "commune",
+        "arrival",
+        "departure",
+        "travel_min",
+        "travel_km",
+        "books",
+        "population_served",
+    ]
     assert set(required) <= set(stops.columns)
     assert set(stops["kind"]) <= {"start", "village", "site", "lunch", "overnight", "end"}
     t = lambda s: int(s[:2]) * 60 + int(s[3:])  # noqa: E731
@@ -96,12 +120,12 @@ def test_existing_run_is_not_overwritten(inputs):
 
 def test_failure_midway_leaves_no_partial_folder(inputs, monkeypatch):
     assert run(inputs, "--run", "kept") == 0
-    import planner.render.map as map_module
+    import planner.runs as runs_module
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(map_module, "render_map", boom)
+    monkeypatch.setattr(runs_module, "render_map", boom)
     with pytest.raises(RuntimeError):
         run(inputs, "--run", "broken")
     assert not (inputs[2] / "broken").exists()
@@ -150,10 +174,29 @@ def test_killed_run_leaves_earlier_runs_and_no_partial_folder(inputs, tmp_path):
     assert run(inputs, "--run", "earlier") == 0
     before = (out / "earlier" / "stops.csv").read_bytes()
     slow = tmp_path / "slow.toml"
-    slow.write_text(CONFIG.replace("max_iterations = 20000", "max_iterations = 100000000").replace("time_limit_s = 30", "time_limit_s = 120"), encoding="utf-8")
+    slow.write_text(
+        CONFIG.replace("max_iterations = 20000", "max_iterations = 100000000").replace(
+            "time_limit_s = 30", "time_limit_s = 120"
+        ),
+        encoding="utf-8",
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "planner.cli", "plan", "--data", str(data), "--config", str(slow), "--out", str(out),
-         "--run", "killed", "--quiet", "--no-printables"],
+        [
+            sys.executable,
+            "-m",
+            "planner.cli",
+            "plan",
+            "--data",
+            str(data),
+            "--config",
+            str(slow),
+            "--out",
+            str(out),
+            "--run",
+            "killed",
+            "--quiet",
+            "--no-printables",
+        ],
     )
     time.sleep(6)
     os.kill(proc.pid, signal.SIGKILL)
@@ -167,7 +210,7 @@ def test_killed_run_leaves_earlier_runs_and_no_partial_folder(inputs, tmp_path):
 
 
 def test_stale_partial_of_a_dead_process_is_swept(tmp_path):
-    from planner.outputs import remove_stale_partials, run_folder
+    from planner.io.runs import remove_stale_partials, run_folder
 
     dead = tmp_path / ".r.partial-999999999-abc"  # no such process
     dead.mkdir()
@@ -185,7 +228,9 @@ def test_printables_agree_with_stops_csv(inputs):
     from icalendar import Calendar
 
     data, cfg, out = inputs
-    assert cli.main(["plan", "--data", str(data), "--config", str(cfg), "--out", str(out), "--run", "p", "--quiet"]) == 0
+    assert (
+        cli.main(["plan", "--data", str(data), "--config", str(cfg), "--out", str(out), "--run", "p", "--quiet"]) == 0
+    )
     folder = out / "p"
     stops = pd.read_csv(folder / "stops.csv", dtype=str)
     ws = openpyxl.load_workbook(folder / "schedule.xlsx")["Lịch"]

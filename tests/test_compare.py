@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from planner.cli import main
-from planner.compare import (
+from planner.comparison.run import (
     COLUMNS,
     COMMUNE_COLUMNS,
     commune_figures,
@@ -30,8 +30,8 @@ from planner.compare import (
     scenario_header,
     village_status,
 )
-from planner.errors import InputError
-from planner.plan import Plan, Unserved, VillageService
+from planner.model.errors import InputError
+from planner.model.plan import Plan, Unserved, VillageService
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "data" / "scenarios"
@@ -319,7 +319,8 @@ def test_compare_in_english_and_exit_codes(small_data, small_scenarios, tmp_path
 
 
 def test_sequential_local_and_dask_give_the_same_numbers(small_data, small_scenarios, tmp_path, monkeypatch, capsys):
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     from planner.io import load_area
 
     area = load_area(small_data)

@@ -16,25 +16,61 @@ DATA = pathlib.Path(__file__).parents[1] / "data"
 TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True)
 
 VILLAGE_KEYS = {
-    "id": str, "name": str, "commune_code": str, "commune": str, "population": int,
-    "households": int, "children": int, "approx_position": bool, "approx_name": bool,
-    "approx_population": bool, "name_source": str, "post2025_commune": str,
+    "id": str,
+    "name": str,
+    "commune_code": str,
+    "commune": str,
+    "population": int,
+    "households": int,
+    "children": int,
+    "approx_position": bool,
+    "approx_name": bool,
+    "approx_population": bool,
+    "name_source": str,
+    "post2025_commune": str,
 }
 COMMUNE_KEYS = {
-    "code": str, "name": str, "unit_type": str, "population": int, "population_year": int,
-    "population_source": str, "population_approximated": bool, "post2025_commune": str,
-    "area_km2": float, "approximated_geometry": bool,
+    "code": str,
+    "name": str,
+    "unit_type": str,
+    "population": int,
+    "population_year": int,
+    "population_source": str,
+    "population_approximated": bool,
+    "post2025_commune": str,
+    "area_km2": float,
+    "approximated_geometry": bool,
 }
 SITE_KEYS = {
-    "id": str, "name": str, "kind": str, "commune_code": str, "commune": str, "approximated": bool,
-    "lodging": bool, "coverage_radius_m": int, "stock_books": int, "active": bool,
+    "id": str,
+    "name": str,
+    "kind": str,
+    "commune_code": str,
+    "commune": str,
+    "approximated": bool,
+    "lodging": bool,
+    "coverage_radius_m": int,
+    "stock_books": int,
+    "active": bool,
 }
 ROAD_KEYS = {
-    "id": str, "road_class": str, "surface": str, "name": str, "approximated": bool,
-    "rainy_closed": bool, "note": str,
+    "id": str,
+    "road_class": str,
+    "surface": str,
+    "name": str,
+    "approximated": bool,
+    "rainy_closed": bool,
+    "note": str,
 }
-SITE_KINDS = {"depot", "culture_centre", "learning_centre", "post_office_point", "private_library",
-              "school", "border_post"}
+SITE_KINDS = {
+    "depot",
+    "culture_centre",
+    "learning_centre",
+    "post_office_point",
+    "private_library",
+    "school",
+    "border_post",
+}
 ROAD_CLASSES = {"national", "provincial", "commune", "track"}
 SURFACES = {"asphalt", "concrete", "gravel", "earth"}
 FILES = ("communes", "villages", "roads", "sites")

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from planner.errors import InputError
 from planner.io import read_communes, read_osm_places, read_roads, read_villages
 from planner.io.coords import format_dms, parse_coordinate
 from planner.io.osm import HIGHWAY_CLASS
 from planner.io.safe import UnsafePathError, safe_child, slug
+from planner.io.validate import road_components
 from planner.io.warn import AssumedCRSWarning, EncodingFallbackWarning
-from planner.validate import road_components
+from planner.model.errors import InputError
 
 BAD = Path(__file__).parent / "bad_inputs"
 AREA = BAD / "area"
@@ -30,15 +30,18 @@ HYPO = settings(max_examples=15, deadline=None, suppress_health_check=[HealthChe
 
 
 # ------------------------------------------------------------------ safe names
-@pytest.mark.parametrize(("text", "want"), [
-    ("Mường Tè", "muong-te"),
-    ("Đồn Biên phòng Ka Lăng", "don-bien-phong-ka-lang"),
-    ("../../etc/passwd", "etc-passwd"),
-    ("..\\..\\windows\\system32", "windows-system32"),
-    (".hidden", "hidden"),
-    ("=cmd|' /C calc'!A0", "cmd-c-calc-a0"),
-    ("CON", "con-"),
-])
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("Mường Tè", "muong-te"),
+        ("Đồn Biên phòng Ka Lăng", "don-bien-phong-ka-lang"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("..\\..\\windows\\system32", "windows-system32"),
+        (".hidden", "hidden"),
+        ("=cmd|' /C calc'!A0", "cmd-c-calc-a0"),
+        ("CON", "con-"),
+    ],
+)
 def test_slug(text, want):
     assert slug(text) == want
 
@@ -67,24 +70,30 @@ def test_safe_child(tmp_path):
 
 
 # ------------------------------------------------------------------ coordinates
-@pytest.mark.parametrize(("text", "axis", "want"), [
-    ("22°22'46\"N", "lat", 22 + 22 / 60 + 46 / 3600),
-    ("102°49′12″E", "lon", 102.82),
-    ("22 22 46 N", "lat", 22 + 22 / 60 + 46 / 3600),
-    ("22°22.5'S", "lat", -(22 + 22.5 / 60)),
-    ("22,3794", "lat", 22.3794),
-    (" -3.5 ", "lat", -3.5),
-])
+@pytest.mark.parametrize(
+    ("text", "axis", "want"),
+    [
+        ("22°22'46\"N", "lat", 22 + 22 / 60 + 46 / 3600),
+        ("102°49′12″E", "lon", 102.82),
+        ("22 22 46 N", "lat", 22 + 22 / 60 + 46 / 3600),
+        ("22°22.5'S", "lat", -(22 + 22.5 / 60)),
+        ("22,3794", "lat", 22.3794),
+        (" -3.5 ", "lat", -3.5),
+    ],
+)
 def test_parse_coordinate(text, axis, want):
     assert parse_coordinate(text, axis) == pytest.approx(want)
 
 
-@pytest.mark.parametrize(("text", "axis", "msg"), [
-    ("22°22'46\"E", "lat", "hemisphere E in a latitude"),
-    ("22°61'", "lat", "below 60"),
-    ("abc", "lon", "not a decimal degree"),
-    ("1,2,3", "lat", "not a decimal degree"),
-])
+@pytest.mark.parametrize(
+    ("text", "axis", "msg"),
+    [
+        ("22°22'46\"E", "lat", "hemisphere E in a latitude"),
+        ("22°61'", "lat", "below 60"),
+        ("abc", "lon", "not a decimal degree"),
+        ("1,2,3", "lat", "not a decimal degree"),
+    ],
+)
 def test_parse_coordinate_errors(text, axis, msg):
     with pytest.raises(ValueError, match=msg):
         parse_coordinate(text, axis)
@@ -98,9 +107,10 @@ def test_dms_round_trip(lat):
 
 # ------------------------------------------------------------------ tables
 def test_csv_with_vietnamese_headers_dms_semicolons_and_decimal_comma():
-    v = read_villages(BAD / "villages_dms_semicolon.csv",
-                      columns={"id": "Mã bản", "name": "Tên bản", "commune_code": "Mã xã", "commune": "Xã",
-                               "population": "Dân số"})
+    v = read_villages(
+        BAD / "villages_dms_semicolon.csv",
+        columns={"id": "Mã bản", "name": "Tên bản", "commune_code": "Mã xã", "commune": "Xã", "population": "Dân số"},
+    )
     assert list(v["id"]) == ["V1", "V2"]
     assert list(v["population"]) == [1200, 80]  # "1.200": Vietnamese thousands separator
     assert v.geometry.iloc[0].coords[0] == pytest.approx((102.42, 22.63))
@@ -116,16 +126,19 @@ def test_column_mapping_to_a_missing_column_is_an_error():
 def test_utm48n_csv(tmp_path):
     to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True)
     e, n = to_utm.transform(102.42, 22.63)
-    (tmp_path / "v.csv").write_text(f"id,name,commune_code,commune,population,easting,northing\n"
-                                    f"V1,Bản Một,03451,Mù Cả,120,{e:.2f},{n:.2f}\n", encoding="utf-8")
+    (tmp_path / "v.csv").write_text(
+        f"id,name,commune_code,commune,population,easting,northing\nV1,Bản Một,03451,Mù Cả,120,{e:.2f},{n:.2f}\n",
+        encoding="utf-8",
+    )
     v = read_villages(tmp_path / "v.csv", coords="utm48n")
     assert v.crs == "EPSG:4326"
     assert v.geometry.iloc[0].coords[0] == pytest.approx((102.42, 22.63), abs=1e-6)
 
 
 def test_decimal_and_dms_mixed_in_auto_mode(tmp_path):
-    (tmp_path / "v.csv").write_text("id,name,commune_code,commune,population,lat,lon\n"
-                                    "V1,A,03451,Mù Cả,1,22.63,102°25'12\"E\n", encoding="utf-8")
+    (tmp_path / "v.csv").write_text(
+        "id,name,commune_code,commune,population,lat,lon\nV1,A,03451,Mù Cả,1,22.63,102°25'12\"E\n", encoding="utf-8"
+    )
     assert read_villages(tmp_path / "v.csv").geometry.iloc[0].coords[0] == pytest.approx((102.42, 22.63))
 
 
@@ -161,9 +174,11 @@ def test_cp1258_and_latin1_fallbacks(tmp_path):
         v = read_villages(BAD / "villages_cp1258.csv")
     assert list(v["name"]) == ["Bản Một", "Bản Hai"]
     assert all(unicodedata.is_normalized("NFC", n) for n in v["name"])
-    (tmp_path / "v.csv").write_bytes("id,name,commune_code,commune,population,lat,lon\n"
-                                     "V1,Bản\x8d,03451,Mù Cả,1,22.63,102.42\n".encode("latin-1", "ignore")
-                                     .replace(b"B", b"B\x8d", 1))
+    (tmp_path / "v.csv").write_bytes(
+        "id,name,commune_code,commune,population,lat,lon\nV1,Bản\x8d,03451,Mù Cả,1,22.63,102.42\n".encode(
+            "latin-1", "ignore"
+        ).replace(b"B", b"B\x8d", 1)
+    )
     with pytest.warns(EncodingFallbackWarning, match="latin-1"):
         read_villages(tmp_path / "v.csv")
 
@@ -212,7 +227,8 @@ def test_empty_csv(tmp_path):
 # ------------------------------------------------------------------ OSM
 @pytest.fixture(scope="module")
 def test_pbf():
-    pyrosm = pytest.importorskip("pyrosm")
+    import pyrosm
+
     return pyrosm.get_data("test_pbf")  # shipped inside the pyrosm package, no download
 
 
@@ -250,14 +266,19 @@ def test_truncated_pbf_is_an_input_error(tmp_path, test_pbf):
 
 # ------------------------------------------------------------------ properties
 VIET = "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵĐƯƠ"
-names = st.text(st.sampled_from(VIET + " -'\"=+@<>/\\,;|") | st.characters(
-    categories=("L", "M", "N", "P", "S", "Zs")), min_size=0, max_size=20)
-village = st.fixed_dictionaries({
-    "name": names,
-    "population": st.integers(-5, 100_000),
-    "lon": st.floats(102.2, 102.9, allow_nan=False),
-    "lat": st.floats(22.2, 22.9, allow_nan=False),
-})
+names = st.text(
+    st.sampled_from(VIET + " -'\"=+@<>/\\,;|") | st.characters(categories=("L", "M", "N", "P", "S", "Zs")),
+    min_size=0,
+    max_size=20,
+)
+village = st.fixed_dictionaries(
+    {
+        "name": names,
+        "population": st.integers(-5, 100_000),
+        "lon": st.floats(102.2, 102.9, allow_nan=False),
+        "lat": st.floats(22.2, 22.9, allow_nan=False),
+    }
+)
 
 
 def _expected_name(name: str) -> str | None:
@@ -274,8 +295,9 @@ def test_villages_round_trip_or_input_error(tmp_path_factory, rows, fmt):
         df.to_csv(path, index=False)
     else:
         path = tmp / "v.geojson"
-        gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(df.lon, df.lat),
-                         crs="EPSG:4326").to_file(path)
+        gpd.GeoDataFrame(
+            df.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(df.lon, df.lat), crs="EPSG:4326"
+        ).to_file(path)
     try:
         got = read_villages(path)
     except InputError as exc:
@@ -294,22 +316,30 @@ def test_villages_round_trip_or_input_error(tmp_path_factory, rows, fmt):
 
 
 @given(
-    segments=st.lists(st.lists(st.tuples(st.floats(102.2, 102.9), st.floats(22.2, 22.9)), min_size=2, max_size=4),
-                      min_size=1, max_size=5),
-    classes=st.lists(st.sampled_from(["national", "provincial", "commune", "track", "motorway", ""]), min_size=5,
-                     max_size=5),
+    segments=st.lists(
+        st.lists(st.tuples(st.floats(102.2, 102.9), st.floats(22.2, 22.9)), min_size=2, max_size=4),
+        min_size=1,
+        max_size=5,
+    ),
+    classes=st.lists(
+        st.sampled_from(["national", "provincial", "commune", "track", "motorway", ""]), min_size=5, max_size=5
+    ),
     fmt=st.sampled_from(["csv", "geojson"]),
 )
 @HYPO
 def test_roads_round_trip_or_input_error(tmp_path_factory, segments, classes, fmt):
     tmp = tmp_path_factory.mktemp("hr")
     geoms = [shapely.LineString(s) for s in segments]
-    gdf = gpd.GeoDataFrame({"id": [f"R{i}" for i in range(len(geoms))], "road_class": classes[: len(geoms)]},
-                           geometry=geoms, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {"id": [f"R{i}" for i in range(len(geoms))], "road_class": classes[: len(geoms)]},
+        geometry=geoms,
+        crs="EPSG:4326",
+    )
     if fmt == "csv":
         path = tmp / "r.csv"
-        pd.DataFrame({"id": gdf["id"], "road_class": gdf["road_class"],
-                      "wkt": [g.wkt for g in geoms]}).to_csv(path, index=False)
+        pd.DataFrame({"id": gdf["id"], "road_class": gdf["road_class"], "wkt": [g.wkt for g in geoms]}).to_csv(
+            path, index=False
+        )
     else:
         path = tmp / "r.geojson"
         gdf.to_file(path)
@@ -318,7 +348,8 @@ def test_roads_round_trip_or_input_error(tmp_path_factory, segments, classes, fm
     except InputError as exc:
         assert exc.problems
         assert any(c not in ("national", "provincial", "commune", "track") for c in classes[: len(geoms)]) or any(
-            g.length == 0 for g in geoms)
+            g.length == 0 for g in geoms
+        )
         return
     assert list(got["road_class"]) == classes[: len(geoms)]
     for a, b in zip(got.geometry, geoms):

@@ -28,8 +28,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, Polygon
 
-from planner.area import Area
-from planner.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.model.area import Area
+from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
 from planner.render.map import (
     APPROX_NOTICE_EN,
     APPROX_NOTICE_VI,
@@ -46,12 +46,8 @@ def area() -> Area:
     communes = gpd.GeoDataFrame(
         {"code": ["A", "B"], "name": ["Xã A", "Xã B"], "population": [300, 200]},
         geometry=[
-            Polygon(
-                [(102.80, 22.35), (102.85, 22.35), (102.85, 22.40), (102.80, 22.40)]
-            ),
-            Polygon(
-                [(102.85, 22.35), (102.90, 22.35), (102.90, 22.40), (102.85, 22.40)]
-            ),
+            Polygon([(102.80, 22.35), (102.85, 22.35), (102.85, 22.40), (102.80, 22.40)]),
+            Polygon([(102.85, 22.35), (102.90, 22.35), (102.90, 22.40), (102.85, 22.40)]),
         ],
         crs=CRS,
     )
@@ -102,9 +98,7 @@ def area() -> Area:
         ],
         crs=CRS,
     )
-    return Area(
-        villages=villages, sites=sites, roads=roads, communes=communes, name="Tiny"
-    )
+    return Area(villages=villages, sites=sites, roads=roads, communes=communes, name="Tiny")
 
 
 def _stop(seq, kind, sid, name, lon, lat, t0, t1, **kw) -> Stop:
@@ -244,16 +238,10 @@ def plan() -> Plan:
             ("v1",),
             ("2026-11-30",),
         ),
-        VillageService(
-            "v2", EVIL, "Xã B", "B", 80, "walk", 1, 1, ("v1",), ("2026-11-30",)
-        ),
+        VillageService("v2", EVIL, "Xã B", "B", 80, "walk", 1, 1, ("v1",), ("2026-11-30",)),
         VillageService("v3", "Bản Ba", "Xã B", "B", 60, "unserved", 0, 1),
     )
-    unserved = (
-        Unserved(
-            "v3", "Bản Ba", "Xã B", 60, "not_enough_time", "needs 2 h more on " + EVIL
-        ),
-    )
+    unserved = (Unserved("v3", "Bản Ba", "Xã B", 60, "not_enough_time", "needs 2 h more on " + EVIL),)
     return Plan(
         status="partial",
         days=(day1, day2),
@@ -268,9 +256,7 @@ def plan() -> Plan:
 
 @pytest.fixture
 def page(tmp_path, plan, area) -> tuple[Path, str]:
-    out = render_map(
-        plan, area, tmp_path / "out" / "map.html", title="Bản đồ thử <b>x</b>"
-    )
+    out = render_map(plan, area, tmp_path / "out" / "map.html", title="Bản đồ thử <b>x</b>")
     return out, out.read_text(encoding="utf-8")
 
 
@@ -285,20 +271,12 @@ def test_no_network_scripts_or_styles(page):
     _, text = page
     # No resource loaded from the network: no script/style/image tag with a remote src or href.
     # (Attribution <a href="https://..."> links, inside JS strings, load nothing.)
-    tags = re.findall(
-        r"<(?:script|link|style|img|iframe|embed|source)\b[^>]*>", text, re.IGNORECASE
-    )
+    tags = re.findall(r"<(?:script|link|style|img|iframe|embed|source)\b[^>]*>", text, re.IGNORECASE)
     assert tags, "no tags found"
     for tag in tags:
-        assert not re.search(
-            r"""\b(src|href)\s*=\s*\\?["']?\s*(https?:)?//""", tag, re.IGNORECASE
-        ), tag
-    assert not re.search(
-        r"""<script[^>]*\bsrc=""", text, re.IGNORECASE
-    )  # every script is inline
-    assert not re.search(
-        r"""<link[^>]*stylesheet""", text, re.IGNORECASE
-    )  # every style is inline
+        assert not re.search(r"""\b(src|href)\s*=\s*\\?["']?\s*(https?:)?//""", tag, re.IGNORECASE), tag
+    assert not re.search(r"""<script[^>]*\bsrc=""", text, re.IGNORECASE)  # every script is inline
+    assert not re.search(r"""<link[^>]*stylesheet""", text, re.IGNORECASE)  # every style is inline
     assert not re.search(r"""@import|url\(\s*["']?(https?:)?//""", text, re.IGNORECASE)
     for lib in (
         "jquery",
@@ -326,9 +304,7 @@ def test_one_route_layer_per_vehicle_day(page, plan):
     names = [day_layer_name(d) for d in plan.days]
     assert names == ["van1 · T2 30/11", "van1 · T3 01/12"]
     for name in names:
-        assert (
-            f"{json.dumps(html.escape(name))} :" in text
-        )  # an overlay in the layer control
+        assert f"{json.dumps(html.escape(name))} :" in text  # an overlay in the layer control
     assert text.count('"className": "bm-route"') == len(plan.days)
 
 
@@ -363,9 +339,7 @@ def test_no_notice_when_surveyed(tmp_path, plan, area):
 def test_empty_plan_still_renders(tmp_path, area):
     empty = Plan("empty", (), (), (), 0, 0, 0)
     text = render_map(empty, area, tmp_path / "m.html").read_text(encoding="utf-8")
-    assert "leaflet" in text.lower() and "bm-route" not in text.replace(
-        "bm-route {", ""
-    )
+    assert "leaflet" in text.lower() and "bm-route" not in text.replace("bm-route {", "")
 
 
 # --------------------------------------------------------------------------- in a real browser
@@ -385,10 +359,8 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.skipif(
-    _chromium() is None, reason="no chromium on PATH (CI installs Debian's chromium)"
-)
 def test_page_runs_in_headless_chromium(page, tmp_path, plan):
+    assert _chromium(), "no chromium on PATH: install Debian's chromium (apt-get install chromium); .ci/run does"
     path, text = page
     probe = path.with_name("probe.html")
     map_var = re.search(r"var (map_\w+) = L\.map\(", text).group(1)
@@ -416,9 +388,7 @@ def test_page_runs_in_headless_chromium(page, tmp_path, plan):
         "})();</script>"
     )
     probe.write_text(
-        text.replace("<head>", "<head>" + _HOOK, 1).replace(
-            "</html>", report + "</html>"
-        ),
+        text.replace("<head>", "<head>" + _HOOK, 1).replace("</html>", report + "</html>"),
         "utf-8",
     )
     cmd = [
@@ -437,9 +407,7 @@ def test_page_runs_in_headless_chromium(page, tmp_path, plan):
         probe.as_uri(),
     ]
     env = {**os.environ, "HOME": str(tmp_path)}
-    res = subprocess.run(
-        cmd, check=False, capture_output=True, text=True, timeout=120, env=env
-    )
+    res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120, env=env)
     dom = res.stdout
     assert "leaflet-container" in dom, res.stderr[-2000:]
     assert 'data-leaflet="1.9.4"' in dom
@@ -447,9 +415,7 @@ def test_page_runs_in_headless_chromium(page, tmp_path, plan):
     titles = "".join(re.findall(r"<title>(.*?)</title>", dom))
     assert "ERROR" not in titles and "ALERT" not in titles, titles
     classes = re.findall(r'<path class="([^"]*)"', dom)
-    assert sum(
-        {"bm-route", "leaflet-interactive"} <= set(c.split()) for c in classes
-    ) == len(plan.days)
+    assert sum({"bm-route", "leaflet-interactive"} <= set(c.split()) for c in classes) == len(plan.days)
     assert "leaflet-control-layers" in dom and "leaflet-control-scale" in dom
     assert 'class="bm-legend leaflet-control"' in dom  # moved into a Leaflet control
     assert EVIL not in dom
@@ -465,10 +431,7 @@ def test_every_data_text_is_escaped(tmp_path, plan, area):
     """Names from every input (vehicle, commune, road class, site, stop, notice) reach the page escaped."""
     img = '<img src=x onerror="alert(2)">'
     day = plan.days[0]
-    stops = tuple(
-        dataclasses.replace(s, stop_name=img, commune=img) if s.kind == "village" else s
-        for s in day.stops
-    )
+    stops = tuple(dataclasses.replace(s, stop_name=img, commune=img) if s.kind == "village" else s for s in day.stops)
     evil_plan = dataclasses.replace(
         plan,
         days=(dataclasses.replace(day, vehicle=img, stops=stops), plan.days[1]),
@@ -481,8 +444,6 @@ def test_every_data_text_is_escaped(tmp_path, plan, area):
         communes=area.communes.assign(name=img),
         name=img,
     )
-    text = render_map(evil_plan, evil_area, tmp_path / "m.html").read_text(
-        encoding="utf-8"
-    )
+    text = render_map(evil_plan, evil_area, tmp_path / "m.html").read_text(encoding="utf-8")
     assert img not in text and 'onerror="' not in text
     assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in text

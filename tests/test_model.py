@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from conftest import LAT0, config, lon_at, plan_for, write_area
 
-from planner.config import load_config
-from planner.errors import InputError
 from planner.io import load_area
-from planner.problem import visits_required
+from planner.model.config import load_config
+from planner.model.errors import InputError
+from planner.model.problem import visits_required
 
 
 def channels(plan):
@@ -37,7 +37,9 @@ def test_one_stop_serves_a_cluster_on_foot(tmp_path):
 
 def test_frequency_two_visits_spaced_a_week_apart(tmp_path):
     # Two-week cycle, Mondays only: V needs 2 visits -> both Mondays (7 days apart >= 0.6*14/2 = 4.2).
-    area = load_area(write_area(tmp_path / "f", villages=[("V", "Bản V", 5.0, 300, 0.0, 2)], roads=[("R", "commune", 0.0, 5.0)]))
+    area = load_area(
+        write_area(tmp_path / "f", villages=[("V", "Bản V", 5.0, 300, 0.0, 2)], roads=[("R", "commune", 0.0, 5.0)])
+    )
     plan, _ = plan_for(area, config(plan={"weeks": 2}))
     (v,) = plan.villages
     assert v.visits == 2 and v.visit_dates == ("2026-11-30", "2026-12-07")
@@ -46,7 +48,9 @@ def test_frequency_two_visits_spaced_a_week_apart(tmp_path):
 
 def test_frequency_short_is_reported_with_visits(tmp_path):
     # One Monday only but 2 visits required: gets 1 of 2, reported with both numbers.
-    area = load_area(write_area(tmp_path / "f1", villages=[("V", "Bản V", 5.0, 300, 0.0, 2)], roads=[("R", "commune", 0.0, 5.0)]))
+    area = load_area(
+        write_area(tmp_path / "f1", villages=[("V", "Bản V", 5.0, 300, 0.0, 2)], roads=[("R", "commune", 0.0, 5.0)])
+    )
     plan, _ = plan_for(area, config())
     (u,) = plan.unserved
     assert (u.visits, u.visits_required, u.reason) == (1, 2, "not_enough_time")
@@ -99,7 +103,13 @@ def test_motorbike_reaches_the_track_village(tmp_path):
     mixed = van_only.replace(
         vehicles=[
             dict(van_only.raw["vehicles"][0]),
-            {"id": "moto1", "profile": "motorbike", "capacity_books": 120, "depot": "DEPOT", "overnight_kinds": ["depot"]},
+            {
+                "id": "moto1",
+                "profile": "motorbike",
+                "capacity_books": 120,
+                "depot": "DEPOT",
+                "overnight_kinds": ["depot"],
+            },
         ]
     )
     plan, _ = plan_for(area, mixed)
@@ -117,7 +127,10 @@ def test_holidays_and_working_days_make_the_calendar():
 
 def test_bad_config_lists_every_problem():
     with pytest.raises(InputError) as err:
-        load_config(None, {"plan": {"weeks": 9, "season": "monsoon", "start_date": "30/11/2026"}, "service": {"shift_start": "7h"}})
+        load_config(
+            None,
+            {"plan": {"weeks": 9, "season": "monsoon", "start_date": "30/11/2026"}, "service": {"shift_start": "7h"}},
+        )
     msg = str(err.value)
     for part in ("'weeks' = 9", "'season' = 'monsoon'", "'start_date' = '30/11/2026'", "'shift_start' = '7h'"):
         assert part in msg
@@ -127,7 +140,9 @@ def test_bad_config_lists_every_problem():
 def test_max_driving_hours_per_day(tmp_path):
     # V at +60 km: 3 h each way at 20 km/h = 6 h driving in a day. With a 5 h limit and no lodging
     # it cannot be served; with 6.5 h it can.
-    area = load_area(write_area(tmp_path / "md", villages=[("V", "Bản V", 60.0, 300)], roads=[("R", "commune", 0.0, 60.0)]))
+    area = load_area(
+        write_area(tmp_path / "md", villages=[("V", "Bản V", 60.0, 300)], roads=[("R", "commune", 0.0, 60.0)])
+    )
     cfg = config()
     short = cfg.replace(vehicles=[dict(cfg.raw["vehicles"][0], max_driving_h_per_day=5)])
     plan, _ = plan_for(area, short)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-
 from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
+import pyrosm  # noqa: E402  (the [test] extra installs it; a broken extra fails here)
 import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -18,9 +18,7 @@ from shapely.geometry import Point
 from planner import cli
 from planner.io import read_osm_places, read_roads
 from planner.io.warn import InputWarning
-from planner.network import build_graph
-
-pyrosm = pytest.importorskip("pyrosm")
+from planner.planning.network import build_graph
 
 CONFIG = """
 [plan]
@@ -46,7 +44,11 @@ def test_osm_pbf_gives_a_network_and_a_plan(tmp_path):
     _, label = connected_components(adj, directed=False)
     main = np.bincount(label).argmax()
     ends = sorted(
-        {tuple(np.round(graph.lonlat[graph.seg_v[k]], 6)) for k in range(len(graph.seg_v)) if label[graph.seg_v[k]] == main}
+        {
+            tuple(np.round(graph.lonlat[graph.seg_v[k]], 6))
+            for k in range(len(graph.seg_v))
+            if label[graph.seg_v[k]] == main
+        }
     )[::150]
     area = gpd.GeoSeries([roads.union_all().convex_hull.buffer(0.002)], crs="EPSG:4326")
     folder = tmp_path / "osm"
@@ -77,8 +79,21 @@ def test_osm_pbf_gives_a_network_and_a_plan(tmp_path):
     cfg.write_text(CONFIG, encoding="utf-8")
     # recoverable oddities of a real extract are warnings that name the fallback
     with pytest.warns(InputWarning) as caught:
-        code = cli.main(["plan", "--data", str(folder), "--config", str(cfg), "--out", str(tmp_path / "out"),
-                         "--run", "osm", "--quiet", "--no-printables"])
+        code = cli.main(
+            [
+                "plan",
+                "--data",
+                str(folder),
+                "--config",
+                str(cfg),
+                "--out",
+                str(tmp_path / "out"),
+                "--run",
+                "osm",
+                "--quiet",
+                "--no-printables",
+            ]
+        )
     assert any("no village needs it, ignored" in str(w.message) for w in caught)
     assert code == 0
     plan = json.loads((tmp_path / "out" / "osm" / "plan.json").read_text(encoding="utf-8"))

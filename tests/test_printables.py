@@ -7,22 +7,20 @@ import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
+import icalendar  # noqa: E402
+import openpyxl  # noqa: E402
+import pypdf  # noqa: E402
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from planner.area import Area
-from planner.plan import Day, Plan, Stop, Unserved, VillageService
-
-pypdf = pytest.importorskip("pypdf")
-openpyxl = pytest.importorskip("openpyxl")
-icalendar = pytest.importorskip("icalendar")
-
-from planner.render.printables import (
+from planner.model.area import Area
+from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.render.document import (
     STOP_COLUMNS,
-    render_printables,
     slugify,
     stop_table,
 )
+from planner.render.printables import render_printables
 
 FORMULA = '=HYPERLINK("x")'
 SCRIPT = "<script>alert(1)</script>"

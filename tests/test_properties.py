@@ -6,10 +6,10 @@ import hypothesis.strategies as st
 from conftest import config, write_area
 from hypothesis import HealthCheck, given, settings
 
-from planner.checker import violations
 from planner.io import load_area
-from planner.problem import build_problem
-from planner.solve import solve
+from planner.planning.build import build_problem
+from planner.planning.checker import violations
+from planner.planning.solve import solve
 
 CLASSES = ("national", "provincial", "commune", "track")
 

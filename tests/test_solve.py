@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 from conftest import config, lon_at, plan_for, write_area
 
-from planner.checker import violations
 from planner.io import load_area
-from planner.network import travel_matrices
-from planner.problem import build_problem
-from planner.solve import solve
+from planner.planning.build import build_problem
+from planner.planning.checker import violations
+from planner.planning.network import travel_matrices
+from planner.planning.solve import solve
 
 
 def served(plan):
@@ -130,7 +130,9 @@ def test_checker_catches_a_broken_plan(line_area):
     day = plan.days[0]
     i = next(k for k, s in enumerate(day.stops) if s.kind == "village")
     late = dataclasses.replace(
-        day.stops[i], arrival=day.stops[i].arrival.replace(hour=17, minute=30), departure=day.stops[i].departure.replace(hour=19)
+        day.stops[i],
+        arrival=day.stops[i].arrival.replace(hour=17, minute=30),
+        departure=day.stops[i].departure.replace(hour=19),
     )
     broken_day = dataclasses.replace(day, stops=day.stops[:i] + (late,) + day.stops[i + 1 :])
     broken = dataclasses.replace(plan, days=(broken_day,) + plan.days[1:])

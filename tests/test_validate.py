@@ -26,10 +26,11 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.errors import InputError, Problem
-from planner.io import DEFAULT_DATA_DIR, load_area, read_all
+from planner.cli.check import main_check
+from planner.io import DEFAULT_DATA_DIR, check, load_area, read_all
+from planner.io.validate import road_components, validate_area
 from planner.io.warn import EncodingFallbackWarning, OffRoadWalkWarning
-from planner.validate import check, main_check, road_components, validate_area
+from planner.model.errors import InputError, Problem
 
 BAD = Path(__file__).parent / "bad_inputs"
 AREA = BAD / "area"
@@ -76,16 +77,30 @@ def test_bad_input_messages_are_pinned(hostile):
 
 # (fixture, a pattern on the id and field of one of its errors)
 LOAD_ERRORS = [
-    ("villages_swapped.csv", (r"id=V1 \(row 2\): field 'lat/lon' = \(22\.63, 102\.42\): latitude/longitude look swapped; "
-                             r"did you mean \(lon, lat\) = \(102\.42, 22\.63\)\?")),
+    (
+        "villages_swapped.csv",
+        (
+            r"id=V1 \(row 2\): field 'lat/lon' = \(22\.63, 102\.42\): latitude/longitude look swapped; "
+            r"did you mean \(lon, lat\) = \(102\.42, 22\.63\)\?"
+        ),
+    ),
     ("villages_duplicate_ids.geojson", r"id=V1 \(row 2\): field 'id' = 'V1': duplicate id; first used at row 1"),
     ("villages_broken_geometry.geojson", r"id=V2 \(row 2\): field 'geometry' = 'LINESTRING"),
     ("villages_path_commune.csv", r"id=V1 \(row 2\): field 'commune' = '\.\./\.\./etc/passwd': unknown commune name"),
     ("villages_truncated.geojson", r"villages\.geojson: file: field '-' = None: cannot be read \(truncated"),
     ("villages_corrupt.xlsx", r"villages\.xlsx: file: field '-' = None: cannot be read as a table"),
-    ("villages_bad_values.csv", r"id=V2 \(row 3\): field 'commune_code' = '3436': unknown commune code; did you mean '03436'"),
-    ("villages_projected_in_4326.geojson", r"id=V1 \(row 1\): field 'geometry' = \(334021\.0, 2502712\.0\): coordinates look projected"),
-    ("communes_bowtie.geojson", r"id=03451 \(row 1\): field 'geometry' = 'POLYGON .*invalid geometry: Self-intersection"),
+    (
+        "villages_bad_values.csv",
+        r"id=V2 \(row 3\): field 'commune_code' = '3436': unknown commune code; did you mean '03436'",
+    ),
+    (
+        "villages_projected_in_4326.geojson",
+        r"id=V1 \(row 1\): field 'geometry' = \(334021\.0, 2502712\.0\): coordinates look projected",
+    ),
+    (
+        "communes_bowtie.geojson",
+        r"id=03451 \(row 1\): field 'geometry' = 'POLYGON .*invalid geometry: Self-intersection",
+    ),
     ("sites_bad_kind.geojson", r"id=S1 \(row 1\): field 'kind' = 'library': unknown kind"),
     ("roads_bad_class.geojson", r"id=R3 \(row 3\): field 'road_class' = None: missing road_class"),
     ("roads_disconnected.geojson", r"id=R2 \(row 2\): field 'geometry' = .*not connected to the depot's road network"),
@@ -134,8 +149,12 @@ def test_time_windows_and_frequencies_accepted_forms():
     v["time_windows"] = ["24:00-25:00", "07:60-08:00"]
     v["visits_per_cycle"] = [-1, 21]
     got = {(p.feature, p.field) for p in validate_area({"villages": v})}
-    assert got == {("id=V1 (row 1)", "time_windows"), ("id=V2 (row 2)", "time_windows"),
-                   ("id=V1 (row 1)", "visits_per_cycle"), ("id=V2 (row 2)", "visits_per_cycle")}
+    assert got == {
+        ("id=V1 (row 1)", "time_windows"),
+        ("id=V2 (row 2)", "time_windows"),
+        ("id=V1 (row 1)", "visits_per_cycle"),
+        ("id=V2 (row 2)", "visits_per_cycle"),
+    }
 
 
 def test_missing_crs_is_a_warning_assuming_wgs84(tmp_path):
@@ -146,8 +165,11 @@ def test_missing_crs_is_a_warning_assuming_wgs84(tmp_path):
     errors, warnings = check(paths)
     assert errors == []
     assert [line(p) for p in warnings] == [
-        ("warning file: field 'crs' = None: no CRS; assumed WGS84 (EPSG:4326, lon/lat). "
-        "Add the .prj or set the CRS to silence this")]
+        (
+            "warning file: field 'crs' = None: no CRS; assumed WGS84 (EPSG:4326, lon/lat). "
+            "Add the .prj or set the CRS to silence this"
+        )
+    ]
 
 
 def test_road_components_hand_drawn():
@@ -156,16 +178,16 @@ def test_road_components_hand_drawn():
     labels, _ = road_components(t)
     assert labels[0] == labels[1]
     # Three lines in metres: A-B meet exactly, B-C are 0.5 m apart (joined), D is 2 m away (not joined).
-    lines = shapely.linestrings([[(0, 0), (100, 0)], [(100, 0), (200, 0)], [(200.5, 0), (300, 0)],
-                                 [(302, 0), (400, 0)]])
+    lines = shapely.linestrings(
+        [[(0, 0), (100, 0)], [(100, 0), (200, 0)], [(200.5, 0), (300, 0)], [(302, 0), (400, 0)]]
+    )
     labels, graph = road_components(lines, snap_m=1.0)
     assert labels[0] == labels[1] == labels[2] != labels[3]
     assert graph.number_of_edges() == 4
 
 
 def test_default_data_is_clean():
-    if not (DEFAULT_DATA_DIR / "villages.geojson").exists():
-        pytest.skip("default data not built")
+    assert (DEFAULT_DATA_DIR / "villages.geojson").exists(), "default data missing: run python -m planner.data.build"
     errors, _ = check(DEFAULT_DATA_DIR)
     assert errors == []
     frames, _ = read_all(DEFAULT_DATA_DIR)

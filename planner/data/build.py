@@ -129,26 +129,46 @@ def load_communes(src: Path) -> list[dict]:
             "wiki": (p["wiki_lon"], p["wiki_lat"]) if p.get("wiki_lat") is not None else None,
         }
         if code == "03466":
-            c.update(population=BUM_NUA_2011, population_year=2011, population_approximated=False,
-                     population_source="vi.wikipedia Bum Nưa, 2011 (after Vàng San split)")
+            c.update(
+                population=BUM_NUA_2011,
+                population_year=2011,
+                population_approximated=False,
+                population_source="vi.wikipedia Bum Nưa, 2011 (after Vàng San split)",
+            )
         elif code == "03467":
-            bum_nua_2009 = next(x["properties"]["pop_2009_census"] for x in raw["features"]
-                                if x["properties"]["gso_code"] == "03466")
-            c.update(population=int(bum_nua_2009) - BUM_NUA_2011, population_year=2011,
-                     population_approximated=True,
-                     population_source="estimate: Bum Nưa census 2009 (2009 extent, 5615) minus Bum Nưa 2011 (3103)")
+            bum_nua_2009 = next(
+                x["properties"]["pop_2009_census"] for x in raw["features"] if x["properties"]["gso_code"] == "03466"
+            )
+            c.update(
+                population=int(bum_nua_2009) - BUM_NUA_2011,
+                population_year=2011,
+                population_approximated=True,
+                population_source="estimate: Bum Nưa census 2009 (2009 extent, 5615) minus Bum Nưa 2011 (3103)",
+            )
         elif code == "03439":
-            c.update(population=KA_LANG_POST_SPLIT, population_year=2009, population_approximated=True,
-                     population_source="muongte.laichau.gov.vn (undated, after Tá Bạ split); 2009 extent census 3825")
+            c.update(
+                population=KA_LANG_POST_SPLIT,
+                population_year=2009,
+                population_approximated=True,
+                population_source="muongte.laichau.gov.vn (undated, after Tá Bạ split); 2009 extent census 3825",
+            )
         elif code == "03440":
-            ka_lang_2009 = next(x["properties"]["pop_2009_census"] for x in raw["features"]
-                                if x["properties"]["gso_code"] == "03439")
-            c.update(population=int(ka_lang_2009) - KA_LANG_POST_SPLIT, population_year=2009,
-                     population_approximated=True,
-                     population_source="estimate: Ka Lăng census 2009 (2009 extent, 3825) minus Ka Lăng post-split (2599)")
+            ka_lang_2009 = next(
+                x["properties"]["pop_2009_census"] for x in raw["features"] if x["properties"]["gso_code"] == "03439"
+            )
+            c.update(
+                population=int(ka_lang_2009) - KA_LANG_POST_SPLIT,
+                population_year=2009,
+                population_approximated=True,
+                population_source="estimate: Ka Lăng census 2009 (2009 extent, 3825) minus Ka Lăng post-split (2599)",
+            )
         else:
-            c.update(population=int(pop09), population_year=2009, population_approximated=False,
-                     population_source="census 2009 (citypopulation.de)")
+            c.update(
+                population=int(pop09),
+                population_year=2009,
+                population_approximated=False,
+                population_source="census 2009 (citypopulation.de)",
+            )
         out.append(c)
     out.sort(key=lambda c: c["code"])
     if len(out) != 14:
@@ -195,8 +215,9 @@ def _candidates(poly, rng, n=4000):
     return np.array(pts)
 
 
-def place_villages(c: dict, n: int, centre: tuple[float, float], others: list[tuple[float, float]],
-                   rng: np.random.Generator) -> tuple[list[tuple[float, float]], float]:
+def place_villages(
+    c: dict, n: int, centre: tuple[float, float], others: list[tuple[float, float]], rng: np.random.Generator
+) -> tuple[list[tuple[float, float]], float]:
     """Centre first, then Poisson-disk style rejection sampling inside the inset polygon."""
     poly = c["geom"]
     inner = poly.buffer(-INSET_M)
@@ -270,22 +291,24 @@ def build_villages(communes: list[dict], names: list[dict]) -> list[dict]:
                 name, src = vnames[i]
                 approx_name = False
             pop = pops[i]
-            villages.append({
-                "id": f"{code}-{i + 1:02d}",
-                "name": name,
-                "commune_code": code,
-                "commune": c["name"],
-                "population": pop,
-                "households": max(1, round(pop / hh_ratio)),
-                "children": round(pop * CHILD_SHARE),
-                "approx_position": True,
-                "approx_name": approx_name,
-                "approx_population": True,
-                "name_source": src,
-                "post2025_commune": c["post2025_commune"],
-                "_xy": pts[i],
-                "_centre": i == 0,
-            })
+            villages.append(
+                {
+                    "id": f"{code}-{i + 1:02d}",
+                    "name": name,
+                    "commune_code": code,
+                    "commune": c["name"],
+                    "population": pop,
+                    "households": max(1, round(pop / hh_ratio)),
+                    "children": round(pop * CHILD_SHARE),
+                    "approx_position": True,
+                    "approx_name": approx_name,
+                    "approx_population": True,
+                    "name_source": src,
+                    "post2025_commune": c["post2025_commune"],
+                    "_xy": pts[i],
+                    "_centre": i == 0,
+                }
+            )
     return villages
 
 
@@ -303,7 +326,7 @@ def meander(p, q, key: str, district_prep, amp_range=(0.08, 0.15)) -> np.ndarray
     rng = _rng("meander", key)
     K = int(min(14, 3 + L / 1200))
     k = np.arange(1, K + 1)
-    coef = rng.normal(0.0, 1.0, K) / k ** 1.1
+    coef = rng.normal(0.0, 1.0, K) / k**1.1
     off = (np.sin(np.pi * np.outer(t, k)) * coef).sum(axis=1)
     m = np.abs(off).max()
     amp = rng.uniform(*amp_range) * L
@@ -362,7 +385,7 @@ def build_roads(communes, villages, border_posts, district) -> Network:
     G = nx.Graph()
     codes = [c["code"] for c in communes]
     for i, a in enumerate(codes):
-        for b in codes[i + 1:]:
+        for b in codes[i + 1 :]:
             ga, gb = cidx[a]["geom"], cidx[b]["geom"]
             if ga.buffer(30).intersects(gb.buffer(30)):
                 shared = ga.buffer(30).intersection(gb.buffer(30)).length / 2
@@ -377,8 +400,10 @@ def build_roads(communes, villages, border_posts, district) -> Network:
     inside = set(NATIONAL_CORRIDOR)
     prov_edges = []
     while len(inside) < len(codes):
-        a, b = min(((a, b) for a in sorted(inside) for b in sorted(G[a]) if b not in inside),
-                   key=lambda e: (G.edges[e]["weight"], e))
+        a, b = min(
+            ((a, b) for a in sorted(inside) for b in sorted(G[a]) if b not in inside),
+            key=lambda e: (G.edges[e]["weight"], e),
+        )
         prov_edges.append((a, b))
         inside.add(b)
     used = {frozenset(e) for e in tree_edges + prov_edges}
@@ -394,19 +419,42 @@ def build_roads(communes, villages, border_posts, district) -> Network:
         net.add(np.vstack([s1, s2[1:]]), props)
 
     for a, b in tree_edges:
-        link(a, b, {"road_class": "national", "surface": "asphalt", "name": "Quốc lộ 4H",
-                    "rainy_closed": False,
-                    "note": f"schematic QL4H corridor {cidx[a]['name']} - {cidx[b]['name']}; alignment not surveyed"})
+        link(
+            a,
+            b,
+            {
+                "road_class": "national",
+                "surface": "asphalt",
+                "name": "Quốc lộ 4H",
+                "rainy_closed": False,
+                "note": f"schematic QL4H corridor {cidx[a]['name']} - {cidx[b]['name']}; alignment not surveyed",
+            },
+        )
     for a, b in prov_edges:
-        link(a, b, {"road_class": "provincial", "surface": "asphalt", "name": "",
-                    "rainy_closed": False,
-                    "note": f"schematic road {cidx[a]['name']} - {cidx[b]['name']} (commune centres); alignment not surveyed"})
+        link(
+            a,
+            b,
+            {
+                "road_class": "provincial",
+                "surface": "asphalt",
+                "name": "",
+                "rainy_closed": False,
+                "note": f"schematic road {cidx[a]['name']} - {cidx[b]['name']} (commune centres); alignment not surveyed",
+            },
+        )
     for a, b in extra_edges:
-        link(a, b, {"road_class": "commune", "surface": "gravel", "name": "",
-                    "rainy_closed": False,
-                    "note": f"schematic inter-commune link {cidx[a]['name']} - {cidx[b]['name']}; alignment not surveyed"})
-    trunk = unary_union([LineString(ln["xy"]) for ln in net.lines
-                         if ln["road_class"] in ("national", "provincial")])
+        link(
+            a,
+            b,
+            {
+                "road_class": "commune",
+                "surface": "gravel",
+                "name": "",
+                "rainy_closed": False,
+                "note": f"schematic inter-commune link {cidx[a]['name']} - {cidx[b]['name']}; alignment not surveyed",
+            },
+        )
+    trunk = unary_union([LineString(ln["xy"]) for ln in net.lines if ln["road_class"] in ("national", "provincial")])
 
     # villages (and border posts): Prim-style growth, each joins the nearest network vertex,
     # preferring vertices in its own commune; tracks chain from village to village.
@@ -433,8 +481,7 @@ def build_roads(communes, villages, border_posts, district) -> Network:
         if near_trunk:
             props = {"road_class": "commune", "surface": "concrete", "rainy_closed": False}
         else:
-            props = {"road_class": "track", "surface": "earth",
-                     "rainy_closed": length_km > RAINY_CLOSED_MIN_KM}
+            props = {"road_class": "track", "surface": "earth", "rainy_closed": length_km > RAINY_CLOSED_MIN_KM}
         props["name"] = ""
         props["note"] = f"schematic access to {name} ({tid}); alignment not surveyed"
         net.add(coords[::-1], props)  # starts at the village / post, ends at the junction
@@ -467,8 +514,16 @@ def border_post_points(communes, district) -> list[dict]:
         ex = max(coords, key=lambda p: (p[0] * ux + p[1] * uy, p))
         inner = poly.buffer(-BORDER_POST_INSET_M)
         p = nearest_points(inner, Point(ex))[0]
-        posts.append({"id": f"BP-{code}", "name": name, "kind": "border_post", "commune_code": code,
-                      "commune": cidx[code]["name"], "_xy": (p.x, p.y)})
+        posts.append(
+            {
+                "id": f"BP-{code}",
+                "name": name,
+                "kind": "border_post",
+                "commune_code": code,
+                "commune": cidx[code]["name"],
+                "_xy": (p.x, p.y),
+            }
+        )
     return posts
 
 
@@ -476,34 +531,90 @@ def build_sites(communes, villages, border_posts) -> list[dict]:
     cidx = {c["code"]: c for c in communes}
     centre = {v["commune_code"]: v["_xy"] for v in villages if v["_centre"]}
     town = "03433"
-    sites = [{"id": "DEPOT", "name": DEPOT_NAME, "kind": "depot", "commune_code": town,
-              "commune": cidx[town]["name"], "approximated": True, "lodging": True,
-              "coverage_radius_m": 0, "stock_books": 3000, "active": True, "_xy": centre[town]}]
+    sites = [
+        {
+            "id": "DEPOT",
+            "name": DEPOT_NAME,
+            "kind": "depot",
+            "commune_code": town,
+            "commune": cidx[town]["name"],
+            "approximated": True,
+            "lodging": True,
+            "coverage_radius_m": 0,
+            "stock_books": 3000,
+            "active": True,
+            "_xy": centre[town],
+        }
+    ]
     for c in communes:
         if c["unit_type"] != "Xã":
             continue
-        sites.append({"id": f"CC-{c['code']}", "name": f"Trung tâm Văn hóa - Thể thao xã {c['name']}",
-                      "kind": "culture_centre", "commune_code": c["code"], "commune": c["name"],
-                      "approximated": True, "lodging": True, "coverage_radius_m": 3000,
-                      "stock_books": 300, "active": True, "_xy": centre[c["code"]]})
+        sites.append(
+            {
+                "id": f"CC-{c['code']}",
+                "name": f"Trung tâm Văn hóa - Thể thao xã {c['name']}",
+                "kind": "culture_centre",
+                "commune_code": c["code"],
+                "commune": c["name"],
+                "approximated": True,
+                "lodging": True,
+                "coverage_radius_m": 3000,
+                "stock_books": 300,
+                "active": True,
+                "_xy": centre[c["code"]],
+            }
+        )
     for code in LEARNING_CENTRES:
         c = cidx[code]
-        sites.append({"id": f"LC-{code}", "name": f"Trung tâm học tập cộng đồng xã {c['name']}",
-                      "kind": "learning_centre", "commune_code": code, "commune": c["name"],
-                      "approximated": True, "lodging": False, "coverage_radius_m": 3000,
-                      "stock_books": 150, "active": False, "_xy": centre[code]})
+        sites.append(
+            {
+                "id": f"LC-{code}",
+                "name": f"Trung tâm học tập cộng đồng xã {c['name']}",
+                "kind": "learning_centre",
+                "commune_code": code,
+                "commune": c["name"],
+                "approximated": True,
+                "lodging": False,
+                "coverage_radius_m": 3000,
+                "stock_books": 150,
+                "active": False,
+                "_xy": centre[code],
+            }
+        )
     for code in POST_OFFICE_POINTS:
         c = cidx[code]
-        sites.append({"id": f"PO-{code}", "name": f"Điểm Bưu điện - Văn hóa xã {c['name']}",
-                      "kind": "post_office_point", "commune_code": code, "commune": c["name"],
-                      "approximated": True, "lodging": False, "coverage_radius_m": 3000,
-                      "stock_books": 100, "active": False, "_xy": centre[code]})
+        sites.append(
+            {
+                "id": f"PO-{code}",
+                "name": f"Điểm Bưu điện - Văn hóa xã {c['name']}",
+                "kind": "post_office_point",
+                "commune_code": code,
+                "commune": c["name"],
+                "approximated": True,
+                "lodging": False,
+                "coverage_radius_m": 3000,
+                "stock_books": 100,
+                "active": False,
+                "_xy": centre[code],
+            }
+        )
     for v in villages:
         if v["name"] in SCHOOL_BANS and not v["approx_name"]:
-            sites.append({"id": f"SCH-{v['id']}", "name": SCHOOL_BANS[v["name"]], "kind": "school",
-                          "commune_code": v["commune_code"], "commune": v["commune"],
-                          "approximated": True, "lodging": False, "coverage_radius_m": 3000,
-                          "stock_books": 100, "active": False, "_xy": v["_xy"]})
+            sites.append(
+                {
+                    "id": f"SCH-{v['id']}",
+                    "name": SCHOOL_BANS[v["name"]],
+                    "kind": "school",
+                    "commune_code": v["commune_code"],
+                    "commune": v["commune"],
+                    "approximated": True,
+                    "lodging": False,
+                    "coverage_radius_m": 3000,
+                    "stock_books": 100,
+                    "active": False,
+                    "_xy": v["_xy"],
+                }
+            )
     for b in border_posts:
         sites.append(dict(b, approximated=True, lodging=True, coverage_radius_m=0, stock_books=0, active=True))
     return sites
@@ -551,8 +662,19 @@ def build(sources: Path = DEFAULT_SOURCES, out: Path = DEFAULT_OUT) -> dict:
 
     cfeat = []
     for c in communes:
-        props = {k: c[k] for k in ("code", "name", "unit_type", "population", "population_year",
-                                   "population_source", "population_approximated", "post2025_commune")}
+        props = {
+            k: c[k]
+            for k in (
+                "code",
+                "name",
+                "unit_type",
+                "population",
+                "population_year",
+                "population_source",
+                "population_approximated",
+                "post2025_commune",
+            )
+        }
         props["area_km2"] = round(c["geom"].area / 1e6, 2)
         props["approximated_geometry"] = False
         cfeat.append({"type": "Feature", "properties": props, "geometry": _round_geom(c["geom_ll"])})
@@ -564,8 +686,7 @@ def build(sources: Path = DEFAULT_SOURCES, out: Path = DEFAULT_OUT) -> dict:
         dedup = [coords[0]] + [c for a, c in itertools.pairwise(coords) if c != a]
         props = {k: ln[k] for k in ("road_class", "surface", "name", "rainy_closed", "note")}
         props.update(id=f"R{i:04d}", approximated=True)
-        rfeat.append({"type": "Feature", "properties": props,
-                      "geometry": {"type": "LineString", "coordinates": dedup}})
+        rfeat.append({"type": "Feature", "properties": props, "geometry": {"type": "LineString", "coordinates": dedup}})
     write_fc(out / "communes.geojson", cfeat)
     write_fc(out / "villages.geojson", vfeat)
     write_fc(out / "sites.geojson", sfeat)
@@ -574,7 +695,10 @@ def build(sources: Path = DEFAULT_SOURCES, out: Path = DEFAULT_OUT) -> dict:
     for ln in net.lines:
         km[ln["road_class"]] = km.get(ln["road_class"], 0.0) + LineString(ln["xy"]).length / 1000
     return {
-        "communes": len(cfeat), "villages": len(vfeat), "sites": len(sfeat), "roads": len(rfeat),
+        "communes": len(cfeat),
+        "villages": len(vfeat),
+        "sites": len(sfeat),
+        "roads": len(rfeat),
         "population": sum(v["population"] for v in villages),
         "road_km": {k: round(v, 1) for k, v in sorted(km.items())},
         "rainy_closed": sum(1 for ln in net.lines if ln["rainy_closed"]),

@@ -81,9 +81,7 @@ def solve_ortools(
 
     # --- time dimension ---------------------------------------------------------
     horizon = int(model.horizon_s)
-    routing.AddDimensionWithVehicleTransits(
-        [time_cbs[v.profile] for v in vehicles], horizon, horizon, False, "time"
-    )
+    routing.AddDimensionWithVehicleTransits([time_cbs[v.profile] for v in vehicles], horizon, horizon, False, "time")
     tdim = routing.GetDimensionOrDie("time")
     for i in range(routing.Size()):
         if routing.IsStart(i) or routing.IsEnd(i):
@@ -206,7 +204,11 @@ def solve_ortools(
             dl = np.asarray(model.dist_m[p], dtype=np.int64).tolist()
             dist_cbs[p] = routing.RegisterTransitCallback(lambda i, j, dl=dl: dl[node_of[i]][node_of[j]])
         routing.AddDimensionWithVehicleTransitAndCapacity(
-            [dist_cbs[v.profile] for v in vehicles], 0, [int(v.max_distance_m or 10**12) for v in vehicles], True, "distance"
+            [dist_cbs[v.profile] for v in vehicles],
+            0,
+            [int(v.max_distance_m or 10**12) for v in vehicles],
+            True,
+            "distance",
         )
 
     # --- optional nodes ----------------------------------------------------------------
@@ -233,7 +235,9 @@ def solve_ortools(
     for pr in model.precedences:
         a, b = manager.NodeToIndex(pr.before), manager.NodeToIndex(pr.after)
         both = solver.Min(routing.ActiveVar(a), routing.ActiveVar(b))
-        solver.Add(tdim.CumulVar(b) + (1 - both) * (horizon + int(pr.min_gap_s)) >= tdim.CumulVar(a) + int(pr.min_gap_s))
+        solver.Add(
+            tdim.CumulVar(b) + (1 - both) * (horizon + int(pr.min_gap_s)) >= tdim.CumulVar(a) + int(pr.min_gap_s)
+        )
 
     # --- search ----------------------------------------------------------------------
     params = pywrapcp.DefaultRoutingSearchParameters()

@@ -9,6 +9,8 @@ model has nothing PyVRP cannot express and PyVRP is installed, else OR-Tools.
 
 from __future__ import annotations
 
+from planner.engine.backend_ortools import solve_ortools
+from planner.engine.backend_pyvrp import solve_pyvrp
 from planner.engine.model import KernelResult, RoutingModel
 
 BACKENDS = ("auto", "ortools", "pyvrp")
@@ -50,18 +52,19 @@ def solve(
     if auto:
         backend = "pyvrp" if pyvrp_can_solve(model) else "ortools"
     if backend == "pyvrp":
-        from planner.engine.backend_pyvrp import solve_pyvrp
-
         try:
             return solve_pyvrp(
-                model, time_limit_s, seed, on_progress=on_progress, max_iterations=max_iterations,
+                model,
+                time_limit_s,
+                seed,
+                on_progress=on_progress,
+                max_iterations=max_iterations,
                 initial_routes=initial_routes,
             )
         except NotImplementedError:
             if not auto:
                 raise
             # a feature PyVRP cannot express: OR-Tools handles every feature
-    from planner.engine.backend_ortools import solve_ortools
 
     return solve_ortools(
         model,

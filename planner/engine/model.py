@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Time (s) or distance (m) marking an arc that cannot be driven.
-UNREACHABLE = 10**9
+from planner.model.matrices import UNREACHABLE as UNREACHABLE  # arcs with this time/distance are never driven
 
 #: Penalty value meaning "this node must be visited".
 MANDATORY = -1

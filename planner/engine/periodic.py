@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planner.engine import kernel
 from planner.engine.model import MANDATORY, RoutingModel, VehicleSpec
 
 _EPS = 1e-7
@@ -507,7 +508,6 @@ def solve_periodic(
     on_progress: Callable[[float, float], None] | None = None,
 ) -> PeriodicSolution:
     """Solve ``problem`` within ``time_limit_s`` (see the module docstring for the method)."""
-    from planner.engine import kernel
 
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s

@@ -8,7 +8,7 @@ Accepted, for a latitude (``axis="lat"``) or longitude (``axis="lon"``):
   (ordinal sign) and ``22d22m46s``; ``S``/``W`` or a leading ``-`` make it negative.
 
 Raises :class:`ValueError` with a message saying what is wrong; the reader turns it
-into a :class:`~planner.errors.Problem` naming the row and column.
+into a :class:`~planner.model.errors.Problem` naming the row and column.
 """
 
 from __future__ import annotations

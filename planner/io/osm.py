@@ -31,7 +31,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.area import GEO_CRS
+from planner.io.common import clip_lines
+from planner.model.area import GEO_CRS
 
 HIGHWAY_CLASS = {
     **dict.fromkeys(("motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link"), "national"),
@@ -97,8 +98,6 @@ def roads_from_pbf(path: Path, *, area_polygon=None, sink) -> gpd.GeoDataFrame |
         crs=GEO_CRS,
     )
     if area_polygon is not None:
-        from planner.io.readers import clip_lines
-
         out = clip_lines(out, area_polygon)
         out = out.explode(index_parts=False).reset_index(drop=True)
     return out.reset_index(drop=True)
@@ -114,8 +113,17 @@ def places_from_pbf(path: Path, *, area_polygon=None, communes=None, sink) -> gp
     except Exception as exc:  # noqa: BLE001 - any reader failure is an input problem
         sink.error("file", "-", None, f"cannot be read as OSM PBF (truncated or corrupt?): {exc}")
         return None
-    cols = ["id", "name", "place", "commune_code", "commune", "population", "approx_position", "approx_name",
-            "approx_population"]
+    cols = [
+        "id",
+        "name",
+        "place",
+        "commune_code",
+        "commune",
+        "population",
+        "approx_position",
+        "approx_name",
+        "approx_population",
+    ]
     if pois is None or len(pois) == 0:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=GEO_CRS)
     pois = pois[pois["place"].isin(PLACE_KINDS)].copy()
@@ -123,16 +131,17 @@ def places_from_pbf(path: Path, *, area_polygon=None, communes=None, sink) -> gp
     if area_polygon is not None:
         pois = pois[pois.geometry.within(area_polygon)]
     tags = [_tags(t) for t in pois["tags"]] if "tags" in pois else [{} for _ in range(len(pois))]
-    names = [t.get("name:vi") or t.get("name") or (n if isinstance(n, str) else None)
-             for t, n in zip(tags, pois["name"] if "name" in pois else [None] * len(pois))]
+    names = [
+        t.get("name:vi") or t.get("name") or (n if isinstance(n, str) else None)
+        for t, n in zip(tags, pois["name"] if "name" in pois else [None] * len(pois))
+    ]
     pops = []
     for t in tags:
         raw = str(t.get("population", "")).replace(",", "").replace(".", "").strip()
         pops.append(int(raw) if raw.isdigit() else None)
     out = gpd.GeoDataFrame(
         {
-            "id": pd.array([f"osm-{k[0]}{i}" for k, i in zip(pois["osm_type"].astype(str), pois["id"])],
-                           dtype="str"),
+            "id": pd.array([f"osm-{k[0]}{i}" for k, i in zip(pois["osm_type"].astype(str), pois["id"])], dtype="str"),
             "name": pd.array(names, dtype="str"),
             "place": pd.array(pois["place"].to_numpy(), dtype="str"),
             "population": pd.array(pops, dtype="Int64"),
@@ -144,8 +153,12 @@ def places_from_pbf(path: Path, *, area_polygon=None, communes=None, sink) -> gp
         crs=GEO_CRS,
     ).reset_index(drop=True)
     if isinstance(communes, gpd.GeoDataFrame) and len(out):
-        joined = gpd.sjoin(out, communes[["code", "name", "geometry"]].rename(columns={"name": "commune"}),
-                           how="left", predicate="within")
+        joined = gpd.sjoin(
+            out,
+            communes[["code", "name", "geometry"]].rename(columns={"name": "commune"}),
+            how="left",
+            predicate="within",
+        )
         joined = joined[~joined.index.duplicated()]
         out["commune_code"] = pd.array(joined["code"].to_numpy(), dtype="str")
         out["commune"] = pd.array(joined["commune"].to_numpy(), dtype="str")

@@ -1,15 +1,15 @@
 """One reader per layer: CSV, XLSX, GeoJSON, GeoPackage, Shapefile (and OSM PBF).
 
 Every reader returns a GeoDataFrame in WGS84 (EPSG:4326, ``[lon, lat]``) with the
-canonical column names of :mod:`planner.area`, and records where it came from in
+canonical column names of :mod:`planner.model.area`, and records where it came from in
 ``frame.attrs``: ``source`` (the file as given), ``first_row`` (the row number of the
 first feature: 2 for a table with a header row, as a spreadsheet shows it; 1 for
 geodata features) and, for tables, ``coord_fields`` (the columns the position came from).
 
 Problems are collected, never raised one at a time: pass ``problems=[]`` to receive
 them (the reader then returns what it could read, or ``None``), or leave it ``None``
-and the reader raises one :class:`~planner.errors.InputError` listing every error
-found (layer checks of :mod:`planner.validate` included) and ``warnings.warn``\\ s the rest.
+and the reader raises one :class:`~planner.model.errors.InputError` listing every error
+found (layer checks of :mod:`planner.io.validate` included) and ``warnings.warn``\\ s the rest.
 
 Tables (CSV, XLSX)
     Column names are matched without case, spaces or diacritics (``"Vĩ độ"`` ==
@@ -41,11 +41,13 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from planner.area import GEO_CRS, METRIC_CRS
-from planner.errors import InputError, Problem
+from planner.io import osm
 from planner.io import warn as _warn
+from planner.io.common import VIETNAM_BOX, clip_lines, feature_label, norm_header  # noqa: F401
 from planner.io.coords import parse_coordinate
-from planner.io.safe import fold
+from planner.io.validate import validate_frames
+from planner.model.area import GEO_CRS, METRIC_CRS
+from planner.model.errors import InputError, Problem
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb")
@@ -54,20 +56,62 @@ COORD_MODES = ("auto", "decimal", "dms", "utm48n")
 
 #: Canonical columns per layer; their types are normalised on reading.
 FIELDS = {
-    "villages": ("id", "name", "commune_code", "commune", "population", "households", "children",
-                 "approx_position", "approx_name", "approx_population", "visits_per_cycle",
-                 "time_window", "time_windows", "post2025_commune"),
-    "sites": ("id", "name", "kind", "commune_code", "commune", "approximated", "lodging",
-              "coverage_radius_m", "stock_books", "active", "time_window", "time_windows"),
+    "villages": (
+        "id",
+        "name",
+        "commune_code",
+        "commune",
+        "population",
+        "households",
+        "children",
+        "approx_position",
+        "approx_name",
+        "approx_population",
+        "visits_per_cycle",
+        "time_window",
+        "time_windows",
+        "post2025_commune",
+    ),
+    "sites": (
+        "id",
+        "name",
+        "kind",
+        "commune_code",
+        "commune",
+        "approximated",
+        "lodging",
+        "coverage_radius_m",
+        "stock_books",
+        "active",
+        "time_window",
+        "time_windows",
+    ),
     "roads": ("id", "road_class", "surface", "approximated", "rainy_closed", "name"),
     "communes": ("code", "name", "population", "post2025_commune"),
 }
-STR_FIELDS = {"id", "name", "commune_code", "commune", "kind", "road_class", "surface", "code",
-              "post2025_commune", "time_window", "time_windows"}
-INT_FIELDS = {"population", "households", "children", "coverage_radius_m", "stock_books",
-              "visits_per_cycle"}
-BOOL_FIELDS = {"approx_position", "approx_name", "approx_population", "approximated", "lodging",
-               "active", "rainy_closed"}
+STR_FIELDS = {
+    "id",
+    "name",
+    "commune_code",
+    "commune",
+    "kind",
+    "road_class",
+    "surface",
+    "code",
+    "post2025_commune",
+    "time_window",
+    "time_windows",
+}
+INT_FIELDS = {"population", "households", "children", "coverage_radius_m", "stock_books", "visits_per_cycle"}
+BOOL_FIELDS = {
+    "approx_position",
+    "approx_name",
+    "approx_population",
+    "approximated",
+    "lodging",
+    "active",
+    "rainy_closed",
+}
 _ALIASES = {
     "lat": ("lat", "latitude", "vi_do", "vido"),
     "lon": ("lon", "lng", "long", "longitude", "kinh_do", "kinhdo"),
@@ -80,10 +124,8 @@ _ALIASES = {
 _TRUE = {"true", "t", "yes", "y", "1", "x", "co", "có", "dung", "đúng"}
 _FALSE = {"false", "f", "no", "n", "0", "khong", "không", "sai", ""}
 
+
 #: Rough box around Vietnam (lon, lat), used when no commune polygons are known.
-VIETNAM_BOX = (102.0, 8.0, 110.0, 24.0)
-
-
 class _Sink:
     """Collects problems of one file."""
 
@@ -98,19 +140,6 @@ class _Sink:
         self.problems.append(Problem(self.file, feature, field, value, rule, "warning"))
 
 
-def norm_header(name: object) -> str:
-    """``" Vĩ độ "`` -> ``"vi_do"``: the key column names are matched on."""
-    return re.sub(r"[^a-z0-9]+", "_", fold(str(name)).strip().lower()).strip("_")
-
-
-def feature_label(ident: object, row: int) -> str:
-    """``"id=03451-01 (row 3)"``, or ``"row 3"`` when the id is missing."""
-    if ident is None or (isinstance(ident, float) and math.isnan(ident)) or ident is pd.NA or ident == "":
-        return f"row {row}"
-    return f"id={ident} (row {row})"
-
-
-# --------------------------------------------------------------------------- text
 def decode_bytes(data: bytes, sink: _Sink | None = None) -> str:
     """Text of a file: UTF-8 (BOM or not), UTF-16 with BOM, else cp1258, else latin-1 (warned)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -134,8 +163,7 @@ def decode_bytes(data: bytes, sink: _Sink | None = None) -> str:
 def _read_table(path: Path, sink: _Sink, sheet: str | int | None) -> pd.DataFrame | None:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object,
-                               engine="openpyxl")
+            df = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object, engine="openpyxl")
             df = df.astype(object).where(df.notna(), None)
             df = df.apply(lambda col: col.map(lambda v: v.strip() or None if isinstance(v, str) else v))
         else:
@@ -145,11 +173,25 @@ def _read_table(path: Path, sink: _Sink, sheet: str | int | None) -> pd.DataFram
                 return None
             first = text.splitlines()[0]
             sep = max(",;\t|", key=first.count) if any(c in first for c in ",;\t|") else ","
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                             skipinitialspace=True, on_bad_lines="error")
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                on_bad_lines="error",
+            )
             df = df.apply(lambda col: col.map(lambda v: v.strip() or None if isinstance(v, str) else v))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, pd.errors.ParserError,
-            csv.Error, UnicodeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        EOFError,
+        pd.errors.ParserError,
+        csv.Error,
+        UnicodeError,
+    ) as exc:
         sink.error("file", "-", None, f"cannot be read as a table (truncated or corrupt?): {_short(exc)}")
         return None
     except Exception as exc:  # noqa: BLE001 - any reader failure is an input problem
@@ -165,8 +207,9 @@ def _short(exc: BaseException) -> str:
 
 
 # ---------------------------------------------------------------- column mapping
-def _map_columns(df: pd.DataFrame, kind: str, columns: Mapping[str, str] | None, sink: _Sink,
-                 extra: Iterable[str] = ()) -> pd.DataFrame:
+def _map_columns(
+    df: pd.DataFrame, kind: str, columns: Mapping[str, str] | None, sink: _Sink, extra: Iterable[str] = ()
+) -> pd.DataFrame:
     """Rename the file's columns to canonical names (see the module docstring)."""
     by_norm: dict[str, str] = {}
     for c in df.columns:
@@ -176,8 +219,13 @@ def _map_columns(df: pd.DataFrame, kind: str, columns: Mapping[str, str] | None,
     for canon, src in (columns or {}).items():
         hit = src if src in df.columns else by_norm.get(norm_header(src))
         if hit is None:
-            sink.error("header", canon, src, f"column {src!r} (given for {canon!r}) is not in the file; "
-                       f"its columns are: {', '.join(map(str, df.columns))}")
+            sink.error(
+                "header",
+                canon,
+                src,
+                f"column {src!r} (given for {canon!r}) is not in the file; "
+                f"its columns are: {', '.join(map(str, df.columns))}",
+            )
         else:
             rename[hit] = canon
     wanted = list(FIELDS[kind]) + list(extra)
@@ -203,8 +251,9 @@ def _map_columns(df: pd.DataFrame, kind: str, columns: Mapping[str, str] | None,
 
 
 # ------------------------------------------------------------------- positions
-def _points_from_table(df: pd.DataFrame, coords: str, sink: _Sink, first_row: int,
-                       id_col: str) -> tuple[gpd.GeoSeries, str] | None:
+def _points_from_table(
+    df: pd.DataFrame, coords: str, sink: _Sink, first_row: int, id_col: str
+) -> tuple[gpd.GeoSeries, str] | None:
     ids = df[id_col] if id_col in df else pd.Series([None] * len(df))
     has = set(df.columns)
     if "wkt" in has and not ({"lat", "lon"} <= has or {"easting", "northing"} <= has):
@@ -224,8 +273,13 @@ def _points_from_table(df: pd.DataFrame, coords: str, sink: _Sink, first_row: in
     elif {"x", "y"} <= has:
         xcol, ycol, crs = "x", "y", GEO_CRS
     else:
-        sink.error("header", "lat/lon", None, "no position columns: give lat and lon (decimal or DMS), "
-                   "easting and northing (UTM 48N), x and y, or wkt; or map yours with columns=")
+        sink.error(
+            "header",
+            "lat/lon",
+            None,
+            "no position columns: give lat and lon (decimal or DMS), "
+            "easting and northing (UTM 48N), x and y, or wkt; or map yours with columns=",
+        )
         return None
     if xcol not in has or ycol not in has:
         sink.error("header", f"{xcol}/{ycol}", None, f"coords={coords!r} needs columns {xcol!r} and {ycol!r}")
@@ -239,8 +293,9 @@ def _points_from_table(df: pd.DataFrame, coords: str, sink: _Sink, first_row: in
                 continue
             try:
                 if crs == METRIC_CRS or coords == "decimal":
-                    out[i] = parse_coordinate(float(str(value).replace(",", ".")) if isinstance(value, str)
-                                              else value, axis)
+                    out[i] = parse_coordinate(
+                        float(str(value).replace(",", ".")) if isinstance(value, str) else value, axis
+                    )
                 else:
                     v = parse_coordinate(value, axis)
                     if coords == "dms" and isinstance(value, (int, float)):
@@ -260,20 +315,32 @@ def _points_from_table(df: pd.DataFrame, coords: str, sink: _Sink, first_row: in
 
 def _read_geo(path: Path, sink: _Sink, layer: str | int | None) -> gpd.GeoDataFrame | None:
     try:
-        gdf = gpd.read_file(path, layer=layer, engine="pyogrio") if layer is not None else \
-            gpd.read_file(path, engine="pyogrio")
+        gdf = (
+            gpd.read_file(path, layer=layer, engine="pyogrio")
+            if layer is not None
+            else gpd.read_file(path, engine="pyogrio")
+        )
     except Exception as exc:  # noqa: BLE001 - any reader failure is an input problem
         sink.error("file", "-", None, f"cannot be read (truncated or corrupt?): {_short(exc)}")
         return None
     if gdf.crs is None:
         b = gdf.total_bounds if len(gdf) and not gdf.geometry.is_empty.all() else np.zeros(4)
         if np.all(np.isfinite(b)) and (abs(b[[0, 2]]).max() > 180 or abs(b[[1, 3]]).max() > 90):
-            sink.error("file", "crs", None, "no CRS and the coordinates are not degrees (e.g. "
-                       f"x={b[0]:.0f}, y={b[1]:.0f}); if they are UTM 48N metres, save the file "
-                       "with EPSG:32648 (add the .prj), or export it as WGS84")
+            sink.error(
+                "file",
+                "crs",
+                None,
+                "no CRS and the coordinates are not degrees (e.g. "
+                f"x={b[0]:.0f}, y={b[1]:.0f}); if they are UTM 48N metres, save the file "
+                "with EPSG:32648 (add the .prj), or export it as WGS84",
+            )
             return None
-        sink.warning("file", "crs", None, "no CRS; assumed WGS84 (EPSG:4326, lon/lat). "
-                     "Add the .prj or set the CRS to silence this")
+        sink.warning(
+            "file",
+            "crs",
+            None,
+            "no CRS; assumed WGS84 (EPSG:4326, lon/lat). Add the .prj or set the CRS to silence this",
+        )
         gdf = gdf.set_crs(GEO_CRS)
     elif not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(GEO_CRS), ignore_axis_order=True):
         try:
@@ -341,8 +408,12 @@ def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, i
                 elif str(v).strip().lower() in _FALSE:
                     out.append(False)
                 else:
-                    sink.error(feature_label(ids.iat[i], i + first_row), col, v,
-                               "not a yes/no value (true/false, yes/no, 1/0, có/không)")
+                    sink.error(
+                        feature_label(ids.iat[i], i + first_row),
+                        col,
+                        v,
+                        "not a yes/no value (true/false, yes/no, 1/0, có/không)",
+                    )
                     out.append(False)
             df[col] = np.array(out, dtype=bool)
     return df
@@ -373,27 +444,49 @@ def _fill_communes(gdf: gpd.GeoDataFrame, commune_codes: object, sink: _Sink, fi
         if (code is None or code is pd.NA) and name is not None and name is not pd.NA:
             hit = lookup.get(norm_header(name))
             if hit is None:
-                sink.error(feature_label(gdf["id"].iat[i] if "id" in gdf else None, i + first_row), "commune",
-                           name, "unknown commune name (not in commune_codes); give commune_code or fix the name")
+                sink.error(
+                    feature_label(gdf["id"].iat[i] if "id" in gdf else None, i + first_row),
+                    "commune",
+                    name,
+                    "unknown commune name (not in commune_codes); give commune_code or fix the name",
+                )
             codes[i] = hit
     gdf["commune_code"] = pd.array(codes, dtype="str")
 
 
 # ---------------------------------------------------------------------- readers
-def _read(kind: str, path: Path | str, *, columns=None, coords="auto", commune_codes=None, sheet=None,
-          layer=None, area_polygon=None, problems: list[Problem] | None, validate: bool) -> gpd.GeoDataFrame | None:
+def _read(
+    kind: str,
+    path: Path | str,
+    *,
+    columns=None,
+    coords="auto",
+    commune_codes=None,
+    sheet=None,
+    layer=None,
+    area_polygon=None,
+    problems: list[Problem] | None,
+    validate: bool,
+) -> gpd.GeoDataFrame | None:
     if coords not in COORD_MODES:
         raise ValueError(f"coords must be one of {COORD_MODES}, not {coords!r}")
     own = problems is None
     problems = [] if own else problems
     path = Path(path)
     sink = _Sink(str(path), problems)
-    gdf = _read_any(kind, path, columns=columns, coords=coords, commune_codes=commune_codes, sheet=sheet,
-                    layer=layer, area_polygon=area_polygon, sink=sink)
+    gdf = _read_any(
+        kind,
+        path,
+        columns=columns,
+        coords=coords,
+        commune_codes=commune_codes,
+        sheet=sheet,
+        layer=layer,
+        area_polygon=area_polygon,
+        sink=sink,
+    )
     if own:
         if gdf is not None and validate:
-            from planner.validate import validate_frames
-
             problems.extend(validate_frames({kind: gdf}))
         _raise_or_warn(problems)
     return gdf
@@ -416,8 +509,6 @@ def _read_any(kind, path, *, columns, coords, commune_codes, sheet, layer, area_
         return None
     id_col = "code" if kind == "communes" else "id"
     if suffix in OSM_SUFFIXES:
-        from planner.io import osm
-
         if kind == "roads":
             gdf = osm.roads_from_pbf(path, area_polygon=area_polygon, sink=sink)
         elif kind == "villages":
@@ -451,8 +542,13 @@ def _read_any(kind, path, *, columns, coords, commune_codes, sheet, layer, area_
         if gdf.geometry.name != "geometry":
             gdf = gdf.rename_geometry("geometry")
     else:
-        sink.error("file", "-", None, f"unsupported file type {suffix or '(none)'}: use one of "
-                   f"{', '.join(TABLE_SUFFIXES + GEO_SUFFIXES + ('.osm.pbf',))}")
+        sink.error(
+            "file",
+            "-",
+            None,
+            f"unsupported file type {suffix or '(none)'}: use one of "
+            f"{', '.join(TABLE_SUFFIXES + GEO_SUFFIXES + ('.osm.pbf',))}",
+        )
         return None
     gdf = _normalise_types(gdf, kind, sink, first_row, id_col)
     if kind in ("villages", "sites"):
@@ -463,20 +559,17 @@ def _read_any(kind, path, *, columns, coords, commune_codes, sheet, layer, area_
     return gdf
 
 
-def clip_lines(gdf: gpd.GeoDataFrame, area_polygon) -> gpd.GeoDataFrame:
-    """Roads cut to ``area_polygon`` (WGS84); pieces that are not lines are dropped."""
-    attrs = dict(gdf.attrs)
-    clipped = gpd.clip(gdf, area_polygon)
-    clipped = clipped[clipped.geometry.geom_type.isin(["LineString", "MultiLineString"])]
-    clipped = clipped.reset_index(drop=True)
-    clipped.attrs.update(attrs)
-    return clipped
-
-
-def read_villages(path: Path | str, *, columns: Mapping[str, str] | None = None, coords: str = "auto",
-                  commune_codes: Mapping[str, str] | gpd.GeoDataFrame | None = None, sheet: str | int | None = None,
-                  layer: str | None = None, problems: list[Problem] | None = None,
-                  validate: bool = True) -> gpd.GeoDataFrame | None:
+def read_villages(
+    path: Path | str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    coords: str = "auto",
+    commune_codes: Mapping[str, str] | gpd.GeoDataFrame | None = None,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+    problems: list[Problem] | None = None,
+    validate: bool = True,
+) -> gpd.GeoDataFrame | None:
     """Villages (points) from CSV, XLSX, GeoJSON, GeoPackage, Shapefile or OSM PBF places.
 
     Parameters
@@ -490,50 +583,93 @@ def read_villages(path: Path | str, *, columns: Mapping[str, str] | None = None,
         ``commune_code`` from the ``commune`` name; unknown names are errors.
     problems
         A list to append problems to instead of raising (then ``validate`` is ignored:
-        run :func:`planner.validate.validate_area` yourself).
+        run :func:`planner.io.validate.validate_area` yourself).
     validate
-        Run the single-layer checks of :mod:`planner.validate` (duplicate ids,
+        Run the single-layer checks of :mod:`planner.io.validate` (duplicate ids,
         populations, geometry, ...) before returning.
     """
-    return _read("villages", path, columns=columns, coords=coords, commune_codes=commune_codes, sheet=sheet,
-                 layer=layer, problems=problems, validate=validate)
+    return _read(
+        "villages",
+        path,
+        columns=columns,
+        coords=coords,
+        commune_codes=commune_codes,
+        sheet=sheet,
+        layer=layer,
+        problems=problems,
+        validate=validate,
+    )
 
 
-def read_sites(path: Path | str, *, columns: Mapping[str, str] | None = None, coords: str = "auto",
-               commune_codes: Mapping[str, str] | gpd.GeoDataFrame | None = None, sheet: str | int | None = None,
-               layer: str | None = None, problems: list[Problem] | None = None,
-               validate: bool = True) -> gpd.GeoDataFrame | None:
+def read_sites(
+    path: Path | str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    coords: str = "auto",
+    commune_codes: Mapping[str, str] | gpd.GeoDataFrame | None = None,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+    problems: list[Problem] | None = None,
+    validate: bool = True,
+) -> gpd.GeoDataFrame | None:
     """Sites (depot, fixed library points, schools, border posts); as :func:`read_villages`."""
-    return _read("sites", path, columns=columns, coords=coords, commune_codes=commune_codes, sheet=sheet,
-                 layer=layer, problems=problems, validate=validate)
+    return _read(
+        "sites",
+        path,
+        columns=columns,
+        coords=coords,
+        commune_codes=commune_codes,
+        sheet=sheet,
+        layer=layer,
+        problems=problems,
+        validate=validate,
+    )
 
 
-def read_roads(path: Path | str, *, area_polygon=None, columns: Mapping[str, str] | None = None,
-               layer: str | None = None, problems: list[Problem] | None = None,
-               validate: bool = True) -> gpd.GeoDataFrame | None:
+def read_roads(
+    path: Path | str,
+    *,
+    area_polygon=None,
+    columns: Mapping[str, str] | None = None,
+    layer: str | None = None,
+    problems: list[Problem] | None = None,
+    validate: bool = True,
+) -> gpd.GeoDataFrame | None:
     """Roads (lines) from GeoJSON, GeoPackage, Shapefile, CSV/XLSX with a ``wkt`` column, or OSM PBF.
 
     ``area_polygon`` (shapely, WGS84) clips the roads; for a PBF it also limits what is
     parsed. OSM ``highway`` tags are mapped to road classes by :data:`planner.io.osm.HIGHWAY_CLASS`.
     """
-    return _read("roads", path, columns=columns, layer=layer, area_polygon=area_polygon, problems=problems,
-                 validate=validate)
+    return _read(
+        "roads", path, columns=columns, layer=layer, area_polygon=area_polygon, problems=problems, validate=validate
+    )
 
 
-def read_communes(path: Path | str, *, columns: Mapping[str, str] | None = None, layer: str | None = None,
-                  problems: list[Problem] | None = None, validate: bool = True) -> gpd.GeoDataFrame | None:
+def read_communes(
+    path: Path | str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    layer: str | None = None,
+    problems: list[Problem] | None = None,
+    validate: bool = True,
+) -> gpd.GeoDataFrame | None:
     """Communes (polygons with ``code``, ``name``) from GeoJSON, GeoPackage, Shapefile or CSV with ``wkt``."""
     return _read("communes", path, columns=columns, layer=layer, problems=problems, validate=validate)
 
 
-def read_osm_places(path: Path | str, *, area_polygon=None,
-                    commune_codes: gpd.GeoDataFrame | None = None,
-                    problems: list[Problem] | None = None) -> gpd.GeoDataFrame | None:
+def read_osm_places(
+    path: Path | str,
+    *,
+    area_polygon=None,
+    commune_codes: gpd.GeoDataFrame | None = None,
+    problems: list[Problem] | None = None,
+) -> gpd.GeoDataFrame | None:
     """OSM ``place=village|hamlet|isolated_dwelling`` nodes offered as villages.
 
     Population comes from the ``population`` tag when present, else it is missing
     (``approx_population`` is set) and must be filled before planning. With the
     communes GeoDataFrame as ``commune_codes``, each place gets the commune it lies in.
     """
-    return _read("villages", path, area_polygon=area_polygon, commune_codes=commune_codes, problems=problems,
-                 validate=False)
+    return _read(
+        "villages", path, area_polygon=area_polygon, commune_codes=commune_codes, problems=problems, validate=False
+    )

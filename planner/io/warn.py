@@ -6,7 +6,7 @@ Each warning names the fallback taken and how to silence it; in tests they are e
 
 from __future__ import annotations
 
-from planner.errors import Problem
+from planner.model.errors import Problem
 
 
 class InputWarning(UserWarning):
@@ -34,7 +34,7 @@ class FilledValueWarning(InputWarning):
 
 
 def category(problem: Problem) -> type[InputWarning]:
-    """The warning class for a warning-severity :class:`~planner.errors.Problem`."""
+    """The warning class for a warning-severity :class:`~planner.model.errors.Problem`."""
     if problem.field == "encoding":
         return EncodingFallbackWarning
     if problem.field == "crs":

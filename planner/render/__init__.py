@@ -1,1 +1,1 @@
-"""Renderers: take a :class:`~planner.plan.Plan` (and the :class:`~planner.area.Area`) and write an artefact."""
+"""Renderers: take a :class:`~planner.model.plan.Plan` (and the :class:`~planner.model.area.Area`) and write an artefact."""

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
-from planner.render.printables import safe_path, visits
+from planner.render.document import Lookup, safe_path, visits
 
 TZ_NAME = "Asia/Ho_Chi_Minh"
 TZ = ZoneInfo(TZ_NAME)
@@ -178,7 +178,6 @@ def series_in_commune(series: Series, code: str, look) -> bool:
 
 
 def write_calendars(plan, area, doc, cal_dir: Path) -> list[Path]:
-    from planner.render.printables import Lookup
 
     look = Lookup(plan, area)
     stamp = _dtstamp(plan)

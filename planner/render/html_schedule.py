@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from reportlab.lib.units import mm
+
+from planner.render import pdf
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -30,10 +33,6 @@ def environment() -> Environment:
 
 def _lines(text: str, bold: bool, size: float, width_mm: float) -> list[str]:
     """Break headings where the PDF does (a comma, before "và"), not inside a word."""
-    from reportlab.lib.units import mm
-
-    from planner.render import pdf
-
     pdf.register_fonts()
     font = f"{pdf.FAMILY}-Bold" if bold else pdf.FAMILY
     return pdf.balanced_lines(text, font, size, width_mm * mm)

@@ -62,9 +62,7 @@ def interchange_rows(plan, doc, timetable: str = "") -> list[dict]:
                 + (f" W{first.week}" if s.interval > 1 or s.count == 1 else ""),
                 "community": commune,
                 "stop": stop.stop_name,
-                "address": ", ".join(
-                    x for x in (stop.stop_name, t.commune_full(commune) if commune else "") if x
-                ),
+                "address": ", ".join(x for x in (stop.stop_name, t.commune_full(commune) if commune else "") if x),
                 "postcode": "",
                 "geox": f"{float(stop.lon):.6f}",
                 "geoy": f"{float(stop.lat):.6f}",

@@ -42,8 +42,8 @@ from folium.template import Template
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, mapping
 
-from planner.area import FIXED_POINT_KINDS, GEO_CRS, METRIC_CRS, Area
-from planner.plan import Day, Plan, Stop
+from planner.model.area import FIXED_POINT_KINDS, GEO_CRS, METRIC_CRS, Area
+from planner.model.plan import Day, Plan, Stop
 
 __all__ = ["APPROX_NOTICE_EN", "APPROX_NOTICE_VI", "day_layer_name", "render_map"]
 
@@ -64,9 +64,7 @@ WEEKDAY_VI = (
     "Chủ nhật",
 )
 
-APPROX_NOTICE_VI = (
-    "Vị trí bản và đường giao thông là ước tính (không phải số liệu khảo sát)"
-)
+APPROX_NOTICE_VI = "Vị trí bản và đường giao thông là ước tính (không phải số liệu khảo sát)"
 APPROX_NOTICE_EN = "Village positions and roads are approximated, not surveyed"
 
 #: Qualitative colours for routes; no pure red (red marks unserved villages).
@@ -165,9 +163,7 @@ def render_map(plan: Plan, area: Area, path: Path, *, title: str | None = None) 
         ``path``.
     """
     path = Path(path)
-    title = (
-        title or f"Thư viện lưu động – lộ trình / Mobile library routes: {area.name}"
-    )
+    title = title or f"Thư viện lưu động – lộ trình / Mobile library routes: {area.name}"
     m = _OfflineMap(
         location=_centre(area),
         tiles=None,
@@ -391,11 +387,7 @@ _DEPOT_SVG = (
 
 
 def _page_head() -> str:
-    return (
-        f"<style>{_leaflet_css()}</style>\n"
-        f"<script>{_leaflet_js()}</script>\n"
-        f"<style>{_PAGE_CSS}</style>\n"
-    )
+    return f"<style>{_leaflet_css()}</style>\n<script>{_leaflet_js()}</script>\n<style>{_PAGE_CSS}</style>\n"
 
 
 def _leaflet_js() -> str:
@@ -425,9 +417,7 @@ def _header_html(plan: Plan, area: Area, title: str) -> str:
     vehicles = plan.vehicles()
     if vehicles:
         parts.append("Xe / Vehicles: " + ", ".join(vehicles))
-    parts.append(
-        f"Bản được phục vụ / Villages served: {summary['villages_served']}/{summary['villages_total']}"
-    )
+    parts.append(f"Bản được phục vụ / Villages served: {summary['villages_served']}/{summary['villages_total']}")
     parts.append(
         f"Dân số / Population: {summary['population_served']:,}/{summary['population_total']:,}"
         f" ({summary['population_served_pct']}%)"
@@ -449,9 +439,7 @@ def _header_html(plan: Plan, area: Area, title: str) -> str:
         out.append('<div class="bm-notice" role="note">' + _WARNING_SVG + "<div>")
         if area.approximated:
             out.append(f"<div><strong>Lưu ý:</strong> {e(APPROX_NOTICE_VI)}.</div>")
-            out.append(
-                f'<div class="bm-en" lang="en"><strong>Note:</strong> {e(APPROX_NOTICE_EN)}.</div>'
-            )
+            out.append(f'<div class="bm-en" lang="en"><strong>Note:</strong> {e(APPROX_NOTICE_EN)}.</div>')
         if notices:
             out.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in notices) + "</ul>")
         out.append("</div></div>")
@@ -474,14 +462,10 @@ def _simplify_lonlat(coords: Sequence[Sequence[float]]) -> list[tuple[float, flo
     """Simplify a [lon, lat] path to ~10 m and round it; drop repeated points."""
     pts = [(float(c[0]), float(c[1])) for c in coords]
     if len(pts) > 2:
-        metric = shapely.transform(
-            LineString(pts), _TO_METRIC.transform, interleaved=False
-        )
+        metric = shapely.transform(LineString(pts), _TO_METRIC.transform, interleaved=False)
         simple = metric.simplify(SIMPLIFY_TOLERANCE_M, preserve_topology=False)
         if not simple.is_empty and len(simple.coords) >= 2:
-            pts = list(
-                shapely.transform(simple, _TO_GEO.transform, interleaved=False).coords
-            )
+            pts = list(shapely.transform(simple, _TO_GEO.transform, interleaved=False).coords)
     out: list[tuple[float, float]] = []
     for lon, lat in pts:
         p = (_r(lon), _r(lat))
@@ -523,9 +507,7 @@ def _arrow_points(
     """Arrow positions ``(lon, lat, angle)`` along a leg: one per ~5 km, 1 to 4."""
     if len(path) < 2:
         return []
-    metric = shapely.transform(
-        LineString(path), _TO_METRIC.transform, interleaved=False
-    )
+    metric = shapely.transform(LineString(path), _TO_METRIC.transform, interleaved=False)
     length_m = metric.length
     if length_m < 1.0:
         return []
@@ -588,11 +570,7 @@ def _val(row, col, default=None):
 def _table_html(heading: str, rows: Iterable[tuple[str, object]]) -> str:
     """Popup HTML: every heading, label and value escaped here."""
     e = html.escape
-    body = "".join(
-        f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>"
-        for k, v in rows
-        if v not in (None, "")
-    )
+    body = "".join(f"<tr><th>{e(str(k))}</th><td>{e(str(v))}</td></tr>" for k, v in rows if v not in (None, ""))
     return f'<div class="bm-pop"><h4>{e(str(heading))}</h4><table>{body}</table></div>'
 
 
@@ -645,9 +623,7 @@ class _Lookup:
 def _add_communes_and_roads(m: folium.Map, area: Area) -> list[str]:
     communes = _simplified(area.communes)
     if communes is not None and len(communes):
-        group = folium.FeatureGroup(
-            name=html.escape("Ranh giới xã / Commune boundaries")
-        )
+        group = folium.FeatureGroup(name=html.escape("Ranh giới xã / Commune boundaries"))
         for _, row in communes.iterrows():
             geom = row.geometry
             if geom is None or geom.is_empty:
@@ -715,10 +691,7 @@ def _add_communes_and_roads(m: folium.Map, area: Area) -> list[str]:
                         lines.append(pts)
             if not lines:
                 continue
-            tip = html.escape(
-                label
-                + (" · đóng mùa mưa / closed in the rainy season" if is_closed else "")
-            )
+            tip = html.escape(label + (" · đóng mùa mưa / closed in the rainy season" if is_closed else ""))
             pl = folium.PolyLine(
                 lines,
                 color=style["color"],
@@ -738,12 +711,8 @@ def _add_sites(m: folium.Map, area: Area, lookup: _Lookup) -> None:
     sites = area.sites
     if sites is None or not len(sites):
         return
-    fixed = folium.FeatureGroup(
-        name=html.escape("Điểm thư viện cố định / Fixed library points")
-    )
-    other = folium.FeatureGroup(
-        name=html.escape("Địa điểm khác / Other sites"), show=False
-    )
+    fixed = folium.FeatureGroup(name=html.escape("Điểm thư viện cố định / Fixed library points"))
+    other = folium.FeatureGroup(name=html.escape("Địa điểm khác / Other sites"), show=False)
     n_fixed = n_other = 0
     for _, row in sites.iterrows():
         g = row.geometry
@@ -766,9 +735,7 @@ def _add_sites(m: folium.Map, area: Area, lookup: _Lookup) -> None:
                 ),
                 (
                     "Sách trong kho / Books in stock",
-                    _fmt_int(_val(row, "stock_books"))
-                    if _val(row, "stock_books") is not None
-                    else None,
+                    _fmt_int(_val(row, "stock_books")) if _val(row, "stock_books") is not None else None,
                 ),
                 ("Đang hoạt động / Active", _yes_no(active)),
             ]
@@ -893,12 +860,8 @@ def _add_villages(m: folium.Map, plan: Plan, area: Area, lookup: _Lookup) -> boo
     """Add the served and unserved village layers; return True if some villages are not in the plan."""
     unserved_by_id = {u.village_id: u for u in plan.unserved}
     served = folium.FeatureGroup(name=html.escape("Bản được phục vụ / Served villages"))
-    unserved = folium.FeatureGroup(
-        name=html.escape("Bản chưa được phục vụ / Unserved villages")
-    )
-    outside = folium.FeatureGroup(
-        name=html.escape("Bản ngoài kế hoạch / Villages not in this plan"), show=False
-    )
+    unserved = folium.FeatureGroup(name=html.escape("Bản chưa được phục vụ / Unserved villages"))
+    outside = folium.FeatureGroup(name=html.escape("Bản ngoài kế hoạch / Villages not in this plan"), show=False)
     seen: set[str] = set()
 
     def extra_rows(vid: str) -> list[tuple[str, object]]:
@@ -932,9 +895,7 @@ def _add_villages(m: folium.Map, plan: Plan, area: Area, lookup: _Lookup) -> boo
                 ("Lý do / Reason", UNSERVED_REASON_LABEL.get(u.reason, u.reason)),
                 ("Chi tiết / Detail", u.detail),
             ]
-        marker = _village_marker(
-            pos[0], pos[1], channel, _table_html(v.name, rows), v.name
-        )
+        marker = _village_marker(pos[0], pos[1], channel, _table_html(v.name, rows), v.name)
         marker.add_to(unserved if channel == "unserved" else served)
 
     for u in plan.unserved:
@@ -952,9 +913,7 @@ def _add_villages(m: folium.Map, plan: Plan, area: Area, lookup: _Lookup) -> boo
             ("Chi tiết / Detail", u.detail),
             ("Lượt xe / Van visits", f"{u.visits}/{u.visits_required}"),
         ]
-        _village_marker(
-            pos[0], pos[1], "unserved", _table_html(u.name, rows), u.name
-        ).add_to(unserved)
+        _village_marker(pos[0], pos[1], "unserved", _table_html(u.name, rows), u.name).add_to(unserved)
 
     n_outside = 0
     for vid, row in lookup.village_row.items():
@@ -968,9 +927,7 @@ def _add_villages(m: folium.Map, plan: Plan, area: Area, lookup: _Lookup) -> boo
             *extra_rows(vid),
             ("Phục vụ / Service", "Không có trong kế hoạch này / Not in this plan"),
         ]
-        _village_marker(lon, lat, "not_in_plan", _table_html(name, rows), name).add_to(
-            outside
-        )
+        _village_marker(lon, lat, "not_in_plan", _table_html(name, rows), name).add_to(outside)
         n_outside += 1
 
     served.add_to(m)
@@ -994,9 +951,7 @@ def _day_path(day: Day) -> list[list[tuple[float, float]]]:
     for i in range(1, len(day.stops)):
         prev, stop = day.stops[i - 1], day.stops[i]
         raw = day.legs[i - 1] if i - 1 < len(day.legs) else ()
-        pts = (
-            list(raw) if len(raw) >= 2 else [(prev.lon, prev.lat), (stop.lon, stop.lat)]
-        )
+        pts = list(raw) if len(raw) >= 2 else [(prev.lon, prev.lat), (stop.lon, stop.lat)]
         legs.append(_simplify_lonlat(pts))
     return legs
 
@@ -1049,9 +1004,7 @@ def _add_days(m: folium.Map, plan: Plan, lookup: _Lookup) -> list[tuple[str, str
                 if not line or line[-1] != p:
                     line.append(p)
         if len(line) >= 2:
-            route = folium.PolyLine(
-                line, color=colour, weight=4, opacity=0.85, class_name="bm-route"
-            )
+            route = folium.PolyLine(line, color=colour, weight=4, opacity=0.85, class_name="bm-route")
             route.add_child(_BindTooltip(name))
             group.add_child(route)
         for leg in legs:
@@ -1086,13 +1039,7 @@ def _add_days(m: folium.Map, plan: Plan, lookup: _Lookup) -> list[tuple[str, str
                     dash_array="3 4",
                     class_name="bm-walk",
                 )
-                walk.add_child(
-                    _BindTooltip(
-                        html.escape(
-                            f"{lookup.name(w)} → {stop.stop_name} (đi bộ / walk)"
-                        )
-                    )
-                )
+                walk.add_child(_BindTooltip(html.escape(f"{lookup.name(w)} → {stop.stop_name} (đi bộ / walk)")))
                 group.add_child(walk)
 
         for stop in day.stops:
@@ -1112,11 +1059,7 @@ def _add_days(m: folium.Map, plan: Plan, lookup: _Lookup) -> list[tuple[str, str
                 z_index_offset=500 if visit else 0,
             )
             marker.add_child(_BindPopup(_stop_popup(stop, day, lookup)))
-            marker.add_child(
-                _BindTooltip(
-                    html.escape(f"{stop.seq}. {stop.stop_name} · {stop.arrival:%H:%M}")
-                )
-            )
+            marker.add_child(_BindTooltip(html.escape(f"{stop.seq}. {stop.stop_name} · {stop.arrival:%H:%M}")))
             group.add_child(marker)
         group.add_to(m)
 
@@ -1129,9 +1072,7 @@ def _add_days(m: folium.Map, plan: Plan, lookup: _Lookup) -> list[tuple[str, str
 # --------------------------------------------------------------------------- legend
 
 
-def _legend_html(
-    day_rows: list[tuple[str, str, str]], roads: list[str], not_in_plan: bool
-) -> str:
+def _legend_html(day_rows: list[tuple[str, str, str]], roads: list[str], not_in_plan: bool) -> str:
     def row(symbol: str, text: str) -> str:
         return f'<div class="bm-row"><span class="bm-sym">{symbol}</span><span>{text}</span></div>'
 
@@ -1166,9 +1107,7 @@ def _legend_html(
             row(
                 f'<div class="bm-stop bm-stop-aux" style="border-color:{ROUTE_PALETTE[0]};color:{ROUTE_PALETTE[0]};'
                 'width:14px;height:14px;line-height:14px;font-size:10px">0</div>',
-                e(
-                    "Xuất phát, nghỉ trưa, nghỉ đêm, kết thúc / Start, lunch, overnight, end"
-                ),
+                e("Xuất phát, nghỉ trưa, nghỉ đêm, kết thúc / Start, lunch, overnight, end"),
             )
         )
         out.append(
@@ -1186,9 +1125,7 @@ def _legend_html(
         )
     out.append("<h4>Bản / Villages</h4>")
     out.append(row(dot(VILLAGE_COLOUR), e(CHANNEL_LABEL["van_stop"])))
-    out.append(
-        row(dot("#fff", VILLAGE_COLOUR, dashed=True, r=4), e(CHANNEL_LABEL["walk"]))
-    )
+    out.append(row(dot("#fff", VILLAGE_COLOUR, dashed=True, r=4), e(CHANNEL_LABEL["walk"])))
     out.append(row(dot(FIXED_POINT_COLOUR), e(CHANNEL_LABEL["fixed_point"])))
     out.append(row(dot(UNSERVED_COLOUR, r=6), e(CHANNEL_LABEL["unserved"])))
     if not_in_plan:
@@ -1222,11 +1159,7 @@ def _legend_html(
     for cls in roads:
         style = ROAD_STYLE.get(cls, ROAD_STYLE["track"])
         label = style["label"] if cls in ROAD_STYLE else f"Đường / Road: {cls}"
-        out.append(
-            row(
-                line(style["color"], style["weight"], style.get("dash_array")), e(label)
-            )
-        )
+        out.append(row(line(style["color"], style["weight"], style.get("dash_array")), e(label)))
     out.append(
         row(
             '<svg width="28" height="14"><rect x="1" y="1" width="26" height="12" fill="#efe6d2" '

@@ -96,33 +96,25 @@ def _styles() -> dict[str, ParagraphStyle]:
 
     return {
         "parent": s("parent", fontSize=10.5, leading=14, alignment=TA_CENTER),
-        "body_name": s(
-            "body_name", fontName=f"{FAMILY}-Bold", fontSize=10.5, leading=14, alignment=TA_CENTER
-        ),
+        "body_name": s("body_name", fontName=f"{FAMILY}-Bold", fontSize=10.5, leading=14, alignment=TA_CENTER),
         "nation": s("nation", fontName=f"{FAMILY}-Bold", fontSize=10, leading=14, alignment=TA_CENTER),
         "motto": s("motto", fontName=f"{FAMILY}-Bold", fontSize=11, leading=15, alignment=TA_CENTER),
         "number": s("number", fontSize=11, leading=14, alignment=TA_CENTER),
-        "place_date": s(
-            "place_date", fontName=f"{FAMILY}-Italic", fontSize=11, leading=14, alignment=TA_CENTER
-        ),
+        "place_date": s("place_date", fontName=f"{FAMILY}-Italic", fontSize=11, leading=14, alignment=TA_CENTER),
         "title": s("title", fontName=f"{FAMILY}-Bold", fontSize=13.5, leading=18, alignment=TA_CENTER),
         "subtitle": s("subtitle", fontName=f"{FAMILY}-Bold", fontSize=12.5, leading=16, alignment=TA_CENTER),
         "period": s("period", fontName=f"{FAMILY}-Italic", fontSize=11.5, leading=15, alignment=TA_CENTER),
         "body": s("body", alignment=TA_JUSTIFY, firstLineIndent=10 * mm, spaceAfter=4),
         "section": s("section", fontName=f"{FAMILY}-Bold", fontSize=11.5, spaceBefore=6, spaceAfter=4),
         "note": s("note", alignment=TA_JUSTIFY, leftIndent=10 * mm, firstLineIndent=-4 * mm, spaceAfter=2),
-        "footnote": s(
-            "footnote", fontName=f"{FAMILY}-Italic", fontSize=9.5, leading=12, alignment=TA_JUSTIFY
-        ),
+        "footnote": s("footnote", fontName=f"{FAMILY}-Italic", fontSize=9.5, leading=12, alignment=TA_JUSTIFY),
         "th": s("th", fontName=f"{FAMILY}-Bold", fontSize=9, leading=11, alignment=TA_CENTER),
         "td": s("td", fontSize=9, leading=11),
         "tdc": s("tdc", fontSize=9, leading=11, alignment=TA_CENTER),
         "recipients": s("recipients", fontName=f"{FAMILY}-BoldItalic", fontSize=11, leading=14),
         "recipient": s("recipient", fontSize=10, leading=13),
         "signer": s("signer", fontName=f"{FAMILY}-Bold", fontSize=11.5, leading=15, alignment=TA_CENTER),
-        "signer_name": s(
-            "signer_name", fontName=f"{FAMILY}-Bold", fontSize=11.5, leading=15, alignment=TA_CENTER
-        ),
+        "signer_name": s("signer_name", fontName=f"{FAMILY}-Bold", fontSize=11.5, leading=15, alignment=TA_CENTER),
         "page": s("page", fontSize=10, alignment=TA_CENTER),
     }
 
@@ -185,9 +177,7 @@ def _header(doc, st) -> Table:
     ]
     rule_w = body_w * 0.4
     left.append(
-        HRFlowable(
-            width=rule_w, thickness=0.6, color=colors.black, hAlign="CENTER", spaceBefore=3, spaceAfter=0
-        )
+        HRFlowable(width=rule_w, thickness=0.6, color=colors.black, hAlign="CENTER", spaceBefore=3, spaceAfter=0)
     )
     right = [
         heading(t["national_title"], st["nation"], right_w),
@@ -298,9 +288,7 @@ def _footer_block(doc, commune, st) -> Table:
     if iss.signer_name:
         right.append(P(iss.signer_name, st["signer_name"]))
     else:  # a line for the name to be written in by hand
-        right.append(
-            HRFlowable(width=45 * mm, thickness=0.4, dash=(1, 2), color=colors.black, hAlign="CENTER")
-        )
+        right.append(HRFlowable(width=45 * mm, thickness=0.4, dash=(1, 2), color=colors.black, hAlign="CENTER"))
     table = Table([[left, right]], colWidths=[CONTENT_WIDTH * 0.5, CONTENT_WIDTH * 0.5])
     table.setStyle(
         TableStyle(
@@ -329,9 +317,7 @@ def commune_story(doc, commune, st, state) -> list:
         HRFlowable(width=30 * mm, thickness=0.6, color=colors.black, hAlign="CENTER", spaceBefore=4),
         Spacer(1, 5 * mm),
     ]
-    story.append(
-        P(t.fmt("intro", organisation=doc.issuer.organisation, commune_full=commune.full), st["body"])
-    )
+    story.append(P(t.fmt("intro", organisation=doc.issuer.organisation, commune_full=commune.full), st["body"]))
 
     story.append(P(t["section_schedule"], st["section"]))
     if commune.rows:

@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from planner.render.printables import STOP_COLUMNS, stop_table
+from planner.render.document import STOP_COLUMNS, stop_table
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DATE_FMT = "dd/mm/yyyy"

@@ -15,8 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.errors import InputError, Problem
-from planner.network import Profile
+from planner.model.errors import InputError, Problem
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -94,6 +93,20 @@ DEFAULTS: dict = {
         },
     },
 }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one kind of vehicle (or a walker) moves on the roads in one season."""
+
+    name: str
+    speeds_kph: dict  # road_class -> kph; a class missing or at 0 may not be used
+    offroad_kph: float = 4.0
+    max_connector_m: float = 1500.0
+    closed_segments: bool = True  # honour the roads' ``rainy_closed`` flag (set for rainy season)
+
+    def speed(self, road_class: str) -> float:
+        return float(self.speeds_kph.get(road_class, 0.0) or 0.0)
 
 
 @dataclass(frozen=True)
@@ -207,6 +220,26 @@ def read_toml(path: Path) -> dict:
 
 
 def load_config(path: Path | None = None, overrides: dict | None = None) -> Config:
+    """Planning parameters from the defaults, a TOML file and overrides, validated.
+
+    Parameters
+    ----------
+    path : path, optional
+        TOML file; it may name a ``base`` file whose values it overrides.
+    overrides : dict, optional
+        Sections and keys that win over the file (e.g. from the command line).
+
+    Returns
+    -------
+    Config
+        Typed, frozen sections.
+
+    Raises
+    ------
+    InputError
+        Listing every unknown key and bad value at once, each naming file, section, key,
+        value and rule.
+    """
     raw = copy.deepcopy(DEFAULTS)
     source = "defaults"
     if path is not None:
@@ -250,7 +283,11 @@ def make_config(raw: dict, source: str = "config") -> Config:
     for key in ("shift_start", "shift_end", "lunch_earliest", "lunch_latest_end"):
         v = str(service.get(key, ""))
         parts = v.split(":")
-        if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60):
+        if (
+            len(parts) != 2
+            or not all(p.isdigit() for p in parts)
+            or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60)
+        ):
             bad("service", key, service.get(key), "must be a time HH:MM")
     for key in ("lunch_min", "village_service_min", "site_service_min", "books_min", "books_max"):
         if not (isinstance(service.get(key), (int, float)) and service[key] >= 0):
@@ -275,5 +312,7 @@ def make_config(raw: dict, source: str = "config") -> Config:
     if not problems:
         cfg = Config(raw)
         if cfg.minutes("shift_end") <= cfg.minutes("shift_start"):
-            raise InputError([Problem(source, "[service]", "shift_end", service["shift_end"], "must be after shift_start")])
+            raise InputError(
+                [Problem(source, "[service]", "shift_end", service["shift_end"], "must be after shift_start")]
+            )
         return cfg

@@ -9,7 +9,7 @@ runs everywhere: in this process (``mode="sequential"``), in local worker proces
 (``max_iterations``), so the figures are the same number for number whichever way the
 scenarios ran; only ``solve_time_s`` differs (see :data:`TIMING_COLUMNS`).
 
-The figures are pure functions of a :class:`planner.plan.Plan`:
+The figures are pure functions of a :class:`planner.model.plan.Plan`:
 
 - :func:`village_status` puts every village in one class: served at its required frequency
   through a van stop, a walk to a van stop or a fixed library point; reached but fewer
@@ -19,13 +19,12 @@ The figures are pure functions of a :class:`planner.plan.Plan`:
 
 :func:`write_comparison` writes ``comparison.csv``/``.xlsx``, ``comparison_by_commune.csv``,
 the charts, one map per scenario, ``maps/index.html`` and ``report.html``/``report.pdf``
-(:mod:`planner.compare_report`), all from the same rows.
+(:mod:`planner.comparison.report`), all from the same rows.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import functools
 import json
 import multiprocessing
@@ -36,60 +35,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from planner.errors import InputError, NoPlanError, PlannerError
-from planner.errors import Problem as InputProblem
-
-#: Channels a village can be served through, in the order of the table and charts.
-SERVED_CHANNELS = ("van_stop", "walk", "fixed_point")
-#: Reasons a village is never reached (from ``plan.unserved``), in table order.
-NEVER_REASONS = ("unreachable", "too_far_for_shift", "not_enough_time")
-#: Village classes of :func:`village_status`.
-STATUSES = (*SERVED_CHANNELS, "below_frequency", "never_reached")
-
-#: Columns of ``comparison.csv`` (one row per scenario), in order.
-COLUMNS = (
-    "scenario",
-    "label",
-    "status",
-    "season",
-    "weeks",
-    "vehicles",
-    "villages_total",
-    "population_total",
-    "villages_at_frequency",
-    "population_at_frequency",
-    "population_at_frequency_pct",
-    *(f"{k}_{c}" for c in SERVED_CHANNELS for k in ("villages", "population")),
-    "villages_below_frequency",
-    "population_below_frequency",
-    "villages_never_reached",
-    "population_never_reached",
-    *(f"never_reached_{r}" for r in NEVER_REASONS),
-    "km_per_cycle",
-    "crew_days_per_cycle",
-    "driving_h",
-    "nights_away",
-    "books_moved",
-    "stops",
-    "stopped_by",
-    "solve_time_s",
+from planner.comparison.report import column_label, render_charts, render_maps, render_report
+from planner.comparison.table import (  # noqa: F401  (re-exported for callers)
+    COLUMNS,
+    COMMUNE_COLUMNS,
+    NEVER_REASONS,
+    SERVED_CHANNELS,
+    STATUSES,
+    TIMING_COLUMNS,
 )
-#: Columns that measure the machine, not the plan: left out of equality checks.
-TIMING_COLUMNS = ("solve_time_s",)
-#: Columns of ``comparison_by_commune.csv`` (one row per scenario and commune).
-COMMUNE_COLUMNS = (
-    "scenario",
-    "commune_code",
-    "commune",
-    "villages",
-    "population",
-    "villages_at_frequency",
-    "population_at_frequency",
-    "population_at_frequency_pct",
-    *(f"population_{c}" for c in SERVED_CHANNELS),
-    "population_below_frequency",
-    "population_never_reached",
-)
+from planner.io import load_area
+from planner.io.safe import safe_child, slug
+from planner.model.config import load_config, make_config
+from planner.model.errors import InputError, NoPlanError, PlannerError
+from planner.model.errors import Problem as InputProblem
+from planner.planning.build import build_problem
+from planner.planning.checker import violations
+from planner.planning.solve import solve
 
 ENV_DASK = "PLANNER_DASK_ADDRESS"
 
@@ -158,8 +120,6 @@ def _header_of(path: Path, depth: int = 0) -> tuple[dict, dict]:
 
 def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -> list[Scenario]:
     """Read and validate every scenario file; one :class:`InputError` lists every problem."""
-    from planner.config import load_config
-    from planner.io.safe import slug
 
     out: list[Scenario] = []
     problems: list[InputProblem] = []
@@ -189,7 +149,7 @@ def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -
 
 
 def village_status(v) -> str:
-    """The class of one :class:`planner.plan.VillageService`, one of :data:`STATUSES`.
+    """The class of one :class:`planner.model.plan.VillageService`, one of :data:`STATUSES`.
 
     A fixed library point serves its villages all the time, so they count as served at
     their frequency; a village served by the van (own stop or walking) counts only when it
@@ -298,7 +258,7 @@ class ScenarioResult:
 
     scenario: Scenario
     status: str  # "ok", "partial", "empty" (the plan's status) or "no_plan"
-    plan: object = None  # planner.plan.Plan, None when no plan could be made
+    plan: object = None  # planner.model.plan.Plan, None when no plan could be made
     error: str = ""
     figures: dict = field(default_factory=dict)
     communes: tuple = ()
@@ -329,7 +289,6 @@ class ScenarioResult:
 
 @functools.lru_cache(maxsize=4)
 def _area_from(data_dir: str | None):
-    from planner.io import load_area
 
     return load_area(data_dir)
 
@@ -337,16 +296,11 @@ def _area_from(data_dir: str | None):
 def run_scenario(scenario: Scenario, area=None) -> ScenarioResult:
     """Build, solve and check one scenario; return the plan and its figures.
 
-    ``area`` is an :class:`planner.area.Area`, or a data folder (``None``: the default
+    ``area`` is an :class:`planner.model.area.Area`, or a data folder (``None``: the default
     data), read once per process. A scenario with no possible plan returns
     ``status="no_plan"`` and the reason; a plan that fails its own checks raises.
     """
     import socket
-
-    from planner.checker import violations
-    from planner.config import make_config
-    from planner.problem import build_problem
-    from planner.solve import solve
 
     t0 = time.perf_counter()
     if area is None or isinstance(area, (str, os.PathLike)):
@@ -374,7 +328,7 @@ def run_scenario(scenario: Scenario, area=None) -> ScenarioResult:
     )
 
 
-def _default_workers() -> int:
+def default_workers() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -432,7 +386,7 @@ def run_scenarios(
     elif mode == "local":
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        k = max(1, min(workers or _default_workers(), n))
+        k = max(1, min(workers or default_workers(), n))
         # spawn: a clean interpreter per worker, as on Windows/macOS; no fork of a threaded parent
         with ProcessPoolExecutor(max_workers=k, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(task, *a): i for i, a in enumerate(args)}
@@ -502,8 +456,6 @@ def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from planner.compare_report import column_label
-
     wb = Workbook()
     sheets = [("comparison", COLUMNS, rows), ("by_commune", COMMUNE_COLUMNS, crows)]
     for k, (title, cols, data) in enumerate(sheets):
@@ -536,8 +488,6 @@ def write_comparison(
     results: Sequence[ScenarioResult], area, folder: Path, *, lang: str = "vi", maps: bool = True
 ) -> dict[str, Path]:
     """Write every comparison artefact into ``folder`` (which exists); returns the paths."""
-    from planner.compare_report import render_charts, render_maps, render_report
-    from planner.io.safe import safe_child
 
     folder = Path(folder)
     rows = comparison_rows(results, lang)
@@ -575,45 +525,6 @@ def write_comparison(
     return written
 
 
-# --------------------------------------------------------------------------- CLI
-
-
-def _progress(total: int, quiet: bool, mode: str):
-    """A rich progress display: (on_done callback, stop)."""
-    if quiet:
-        return None, lambda: None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-    progress.start()
-    tid = progress.add_task(f"scenarios ({mode})", total=total)
-
-    def on_done(r: ScenarioResult, done: int, n: int):
-        if r.status == "no_plan":
-            msg = f"[red]✗[/] {r.name}: no plan ({r.error.splitlines()[0] if r.error else ''})"
-        else:
-            f = r.figures
-            msg = (
-                f"[green]✓[/] {r.name}: {f['population_at_frequency_pct']} % of people at their frequency, "
-                f"{f['km_per_cycle']:,} km, {f['crew_days_per_cycle']} crew-days "
-                f"(solve {f['solve_time_s']} s on {r.worker})"
-            )
-        progress.console.print(msg)
-        progress.update(tid, completed=done)
-
-    return on_done, progress.stop
-
-
 def choose_mode(sequential: bool = False, dask: str | None = None) -> tuple[str, str | None]:
     """``--dask`` wins, then ``--sequential``, then the environment's scheduler, then local processes."""
     if dask:
@@ -637,94 +548,34 @@ def compare(
     dask=None,
     on_done=None,
 ) -> list[ScenarioResult]:
-    """Load the scenario files and run them (library entry point; writes nothing)."""
-    from planner.io import load_area
+    """Load scenario files and run them (writes nothing).
+
+    Parameters
+    ----------
+    scenario_paths : sequence of paths
+        TOML scenario files (``base = "baseline.toml"`` plus what changes).
+    area : Area, optional
+        Already loaded layers; otherwise read from ``data``.
+    data : path, optional
+        Data folder (default: the shipped ``data/``).
+    overrides : dict, optional
+        Configuration that wins over every scenario (e.g. a time limit).
+    mode : {"local", "sequential", "dask"}
+        Where the scenarios run; the figures are the same in every mode.
+    workers : int, optional
+        Local processes (default: cores).
+    dask : str or Client, optional
+        Dask scheduler for ``mode="dask"``.
+    on_done : callable, optional
+        Called as ``on_done(result, done, total)``.
+
+    Returns
+    -------
+    list of ScenarioResult
+        One per scenario, in the given order, with its plan and figures.
+    """
 
     scenarios = load_scenarios(scenario_paths, overrides)
     if area is None:
         area = load_area(data)
     return run_scenarios(scenarios, area, mode=mode, workers=workers, dask=dask, on_done=on_done)
-
-
-def main_compare(args) -> int:
-    """``planner compare``: run the scenarios and write one comparison folder."""
-    from planner.io import load_area
-    from planner.outputs import run_folder
-
-    overrides = {"plan": {"time_limit_s": args.time_limit}} if getattr(args, "time_limit", None) is not None else None
-    scenarios = load_scenarios(args.scenarios, overrides)
-    area = load_area(args.data)
-    mode, address = choose_mode(getattr(args, "sequential", False), getattr(args, "dask", None))
-    from planner.pipeline import _free_name
-
-    name = args.run or _free_name(args.out, dt.datetime.now().strftime("compare-%Y%m%d-%H%M%S"))
-    if (Path(args.out) / name).exists() and not args.force:
-        from planner.errors import OutputExistsError
-
-        raise OutputExistsError(
-            f"output folder {Path(args.out) / name} exists; choose another --run name or pass --force"
-        )
-    on_done, stop = _progress(
-        len(scenarios), args.quiet, mode if mode != "local" else f"local, {args.workers or _default_workers()} workers"
-    )
-    t0 = time.perf_counter()
-    try:
-        results = run_scenarios(scenarios, area, mode=mode, workers=args.workers, dask=address, on_done=on_done)
-    finally:
-        stop()
-    wall = time.perf_counter() - t0
-    failed = [r for r in results if r.status == "no_plan"]
-    if len(failed) == len(results):
-        raise NoPlanError("no scenario could be planned:\n" + "\n".join(f"  {r.name}: {r.error}" for r in failed))
-    with run_folder(Path(args.out), name, force=args.force) as tmp:
-        write_comparison(results, area, tmp, lang=args.lang)
-    path = Path(args.out) / name
-    if not args.quiet:
-        print_table(results)
-    print(f"comparison of {len(results)} scenarios written to {path} ({mode}, {wall:.1f} s)")
-    for r in failed:
-        print(f"  {r.name}: no plan: {r.error}")
-    return 0
-
-
-def print_table(results: Sequence[ScenarioResult]) -> None:
-    """A plain-text summary of the comparison (people at their frequency by channel, and the work)."""
-    head = (
-        "scenario",
-        "van stop",
-        "walk",
-        "fixed pt",
-        "at freq %",
-        "never reached",
-        "km",
-        "crew-days",
-        "nights",
-        "books",
-    )
-    lines = []
-    for r in results:
-        f = r.figures
-        if not f:
-            lines.append((r.name, *["-"] * 9))
-            continue
-        lines.append(
-            (
-                r.name,
-                f"{f['population_van_stop']:,}",
-                f"{f['population_walk']:,}",
-                f"{f['population_fixed_point']:,}",
-                f"{f['population_at_frequency_pct']:.1f}",
-                f"{f['population_never_reached']:,} ({f['villages_never_reached']} v.)",
-                f"{f['km_per_cycle']:,.1f}",
-                str(f["crew_days_per_cycle"]),
-                str(f["nights_away"]),
-                f"{f['books_moved']:,}",
-            )
-        )
-    widths = [max(len(str(x[k])) for x in [head, *lines]) for k in range(len(head))]
-    print("people served per cycle at their required frequency, by channel; work per cycle")
-    for row in [head, *lines]:
-        print(
-            "  "
-            + "  ".join(str(x).ljust(w) if k == 0 else str(x).rjust(w) for k, (x, w) in enumerate(zip(row, widths)))
-        )

@@ -13,7 +13,12 @@ import threading
 import time
 from pathlib import Path
 
-from planner.errors import PlannerError
+from planner.cli.check import main_check
+from planner.cli.compare import main_compare
+from planner.io import load_area
+from planner.model.config import load_config
+from planner.model.errors import PlannerError
+from planner.runs import print_existing, run_plan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("outputs")
@@ -116,9 +121,6 @@ def _progress(limit_s: float, quiet: bool):
 
 
 def cmd_plan(args) -> int:
-    from planner.config import load_config
-    from planner.io import load_area
-    from planner.pipeline import run_plan
 
     config = load_config(args.config, overrides_from_args(args))
     if args.vans is not None:
@@ -163,13 +165,11 @@ def print_summary(plan, path) -> None:
 
 
 def cmd_check(args) -> int:
-    from planner.validate import main_check
 
     return int(main_check(args.check_args))
 
 
 def cmd_print(args) -> int:
-    from planner.pipeline import print_existing
 
     paths = print_existing(args.run_dir, data=args.data, lang=args.lang, force=args.force)
     print(f"printables written to {paths}")
@@ -177,7 +177,6 @@ def cmd_print(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from planner.compare import main_compare
 
     return int(main_compare(args))
 

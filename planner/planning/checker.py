@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from planner.plan import Plan
-from planner.problem import Problem, min_spacing_days
+from planner.model.plan import Plan
+from planner.model.problem import Problem, min_spacing_days
 
 TOL_MIN = 1.5  # rounding of times to minutes and of travel to 0.1 min
 
@@ -20,6 +20,23 @@ def _hm(t: dt.datetime) -> str:
 
 
 def violations(plan: Plan, problem: Problem) -> list[str]:
+    """Every rule the plan breaks, recomputed from the stop events, the input data and the matrices.
+
+    The checker trusts no figure of the plan: it shares no code with the solver beyond the
+    plain data types.
+
+    Parameters
+    ----------
+    plan : Plan
+        The plan to referee.
+    problem : Problem
+        The rules, data and matrices it was made for.
+
+    Returns
+    -------
+    list of str
+        One line per broken rule, ``"[rule] where: what"``; empty when the plan is valid.
+    """
     cfg = problem.config
     out: list[str] = []
     shift_start = cfg.minutes("shift_start")
@@ -60,7 +77,9 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
                 out.append(f"{tag}: {len(lunches)} lunch breaks (expected 1)")
         for s in lunches:
             if minutes(s.arrival) < lunch_lo - TOL_MIN or minutes(s.departure) > lunch_hi_end + TOL_MIN:
-                out.append(f"{tag}: lunch {_hm(s.arrival)}-{s.departure:%H:%M} outside {cfg.service['lunch_earliest']}-{cfg.service['lunch_latest_end']}")
+                out.append(
+                    f"{tag}: lunch {_hm(s.arrival)}-{s.departure:%H:%M} outside {cfg.service['lunch_earliest']}-{cfg.service['lunch_latest_end']}"
+                )
             if (s.departure - s.arrival).total_seconds() / 60 < lunch_len - TOL_MIN:
                 out.append(f"{tag}: lunch shorter than {lunch_len} min")
         # times
@@ -71,7 +90,9 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
             if s.arrival.date() != day.date or s.departure.date() != day.date:
                 out.append(f"{tag} #{s.seq} {s.stop_name}: time on another date ({_hm(s.arrival)})")
             if s.departure < s.arrival:
-                out.append(f"{tag} #{s.seq} {s.stop_name}: departs {_hm(s.departure)} before it arrives {_hm(s.arrival)}")
+                out.append(
+                    f"{tag} #{s.seq} {s.stop_name}: departs {_hm(s.departure)} before it arrives {_hm(s.arrival)}"
+                )
             if s.kind not in ("start",) and minutes(s.arrival) < shift_start - TOL_MIN:
                 out.append(f"{tag} #{s.seq} {s.stop_name}: arrives {s.arrival:%H:%M} before the shift")
             if minutes(s.departure) > shift_end + TOL_MIN or minutes(s.arrival) > shift_end + TOL_MIN:
@@ -106,7 +127,9 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
             if s.kind == "overnight":
                 site = sites.get(s.stop_id)
                 if site is None or site.kind not in veh.overnight_kinds or not site.lodging:
-                    out.append(f"{tag}: overnight at {s.stop_id} ({site.kind if site else 'unknown'}), not an allowed lodging")
+                    out.append(
+                        f"{tag}: overnight at {s.stop_id} ({site.kind if site else 'unknown'}), not an allowed lodging"
+                    )
             if s.kind == "end" and s.stop_id != veh.depot:
                 out.append(f"{tag}: ends at {s.stop_id}, not at the depot {veh.depot}")
             prev = s
@@ -165,7 +188,9 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
         need = min_spacing_days(cfg, allowed_visits.get(sid, 1))
         for a, b in zip(dates, dates[1:]):
             if (b - a).days < need - 0.5:
-                out.append(f"stop {sid}: visits on {a} and {b} are {(b - a).days} days apart, at least {need:.1f} required")
+                out.append(
+                    f"stop {sid}: visits on {a} and {b} are {(b - a).days} days apart, at least {need:.1f} required"
+                )
     # service records agree with the stops
     for vs in plan.villages:
         if vs.channel == "van_stop" and visits[vs.village_id] == 0:

@@ -1,4 +1,4 @@
-"""Run folders and the plan's plain outputs (``plan.json``, ``stops.csv``).
+"""Run folders: written aside and renamed into place.
 
 A run is written aside into a hidden temporary folder next to its destination and
 moved into place in one rename when complete, so an interrupted run leaves no
@@ -8,41 +8,13 @@ half-written folder and an existing run is never overwritten without ``force``.
 from __future__ import annotations
 
 import contextlib
-import csv
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from planner.errors import OutputExistsError
 from planner.io.safe import safe_child
-from planner.plan import Plan
-
-STOPS_COLUMNS = (
-    "vehicle",
-    "week",
-    "date",
-    "weekday",
-    "seq",
-    "kind",
-    "stop_id",
-    "stop_name",
-    "commune",
-    "commune_code",
-    "lon",
-    "lat",
-    "arrival",
-    "departure",
-    "travel_min",
-    "travel_km",
-    "books",
-    "population_served",
-    "children_served",
-    "villages_served",
-    "walkers",
-)
-
+from planner.model.errors import OutputExistsError
 
 PARTIAL = ".partial-"
 
@@ -97,7 +69,9 @@ def run_folder(base: Path, name: str, force: bool = False):
     base.mkdir(parents=True, exist_ok=True)
     final = safe_child(base, name)
     if final.exists() and not force:
-        raise OutputExistsError(f"output folder {final} exists; choose another --run name or pass --force to replace it")
+        raise OutputExistsError(
+            f"output folder {final} exists; choose another --run name or pass --force to replace it"
+        )
     remove_stale_partials(base)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{PARTIAL}{os.getpid()}-", dir=base))
     previous = _raise_on_sigterm()
@@ -118,47 +92,11 @@ def run_folder(base: Path, name: str, force: bool = False):
         os.replace(tmp, final)
 
 
-def stop_rows(plan: Plan) -> list[dict]:
-    """One row per stop event, in the ``stops.csv`` contract (times ``HH:MM`` on the row's date)."""
-    rows = []
-    for day in plan.days:
-        for s in day.stops:
-            rows.append(
-                {
-                    "vehicle": day.vehicle,
-                    "week": day.week,
-                    "date": day.date.isoformat(),
-                    "weekday": day.weekday,
-                    "seq": s.seq,
-                    "kind": s.kind,
-                    "stop_id": s.stop_id,
-                    "stop_name": s.stop_name,
-                    "commune": s.commune,
-                    "commune_code": s.commune_code,
-                    "lon": s.lon,
-                    "lat": s.lat,
-                    "arrival": s.arrival.strftime("%H:%M"),
-                    "departure": s.departure.strftime("%H:%M"),
-                    "travel_min": s.travel_min,
-                    "travel_km": s.travel_km,
-                    "books": s.books,
-                    "population_served": s.population_served,
-                    "children_served": s.children_served,
-                    "villages_served": ";".join(s.villages_served),
-                    "walkers": ";".join(s.walkers),
-                }
-            )
-    return rows
-
-
-def write_stops_csv(plan: Plan, path: Path) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=STOPS_COLUMNS)
-        w.writeheader()
-        w.writerows(stop_rows(plan))
-    return path
-
-
-def write_plan_json(plan: Plan, path: Path) -> Path:
-    path.write_text(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
+def free_name(out: Path, name: str) -> str:
+    """``name``, or ``name-2``, ``name-3``… whichever is not yet a folder in ``out``."""
+    if not (Path(out) / name).exists():
+        return name
+    k = 2
+    while (Path(out) / f"{name}-{k}").exists():
+        k += 1
+    return f"{name}-{k}"

@@ -44,9 +44,7 @@ class InputError(PlannerError):
         else:
             self.problems = list(problems)
             n = len(self.problems)
-            msg = f"{n} problem{'s' if n != 1 else ''} in the input:\n" + "\n".join(
-                f"  - {p}" for p in self.problems
-            )
+            msg = f"{n} problem{'s' if n != 1 else ''} in the input:\n" + "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(msg)
 
 

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.covering import Selection, select_stops
 from planner.engine import kernel
 from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Precedence, RoutingModel, VehicleSpec
-from planner.errors import NoPlanError
-from planner.plan import Day, Plan, Stop, Unserved, VillageService
-from planner.problem import Problem, min_spacing_days
+from planner.model.errors import NoPlanError
+from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.model.problem import Problem, min_spacing_days
+from planner.planning.covering import Selection, select_stops
 
 DAY_S = 86400
 
@@ -110,8 +110,10 @@ def build_model(problem: Problem, selection: Selection | None = None):
         reach = tuple(
             r
             for r, (k, _) in enumerate(routes)
-            if problem.matrix_for(problem.vehicles[k]).time_s[problem.site(problem.vehicles[k].depot).loc, st.loc] < UNREACHABLE
-            and problem.matrix_for(problem.vehicles[k]).time_s[st.loc, problem.site(problem.vehicles[k].depot).loc] < UNREACHABLE
+            if problem.matrix_for(problem.vehicles[k]).time_s[problem.site(problem.vehicles[k].depot).loc, st.loc]
+            < UNREACHABLE
+            and problem.matrix_for(problem.vehicles[k]).time_s[st.loc, problem.site(problem.vehicles[k].depot).loc]
+            < UNREACHABLE
         )
         if not reach:
             continue
@@ -120,8 +122,7 @@ def build_model(problem: Problem, selection: Selection | None = None):
         prev = None
         for c in range(st.visits):
             n = add(
-                NodeInfo(st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si,
-                         site=st.site),
+                NodeInfo(st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site),
                 svc_s,
                 win,
                 books,
@@ -217,7 +218,26 @@ def build_model(problem: Problem, selection: Selection | None = None):
 
 
 def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | None = None, on_progress=None) -> Plan:
-    """Plan the cycle for ``problem``; returns plain data (no solver objects)."""
+    """Plan the cycle: which villages on which day, in what order, arriving when, with how many books.
+
+    Parameters
+    ----------
+    problem : Problem
+        See :func:`build_problem`.
+    time_limit_s : float, optional
+        Safety cap on wall time (default: ``[plan] time_limit_s``). The deterministic work
+        budget ``[plan] max_iterations`` normally stops the search first.
+    seed : int, optional
+        Seed of the search (default: ``[plan] seed``); the same seed gives the same plan.
+    on_progress : callable, optional
+        Called as ``on_progress(elapsed_s, objective)`` at each improvement.
+
+    Returns
+    -------
+    Plan
+        Plain data: days, stops, villages with their channel and visits, unserved villages
+        with a reason, a summary and the run's facts (``run["stopped_by"]`` from the solver).
+    """
     cfg = problem.config
     time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan["time_limit_s"])
     seed = int(seed if seed is not None else cfg.plan["seed"])
@@ -299,7 +319,9 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         )
         if got < required:
             reason, detail = explain.why(vi, got, required)
-            unserved.append(Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=required))
+            unserved.append(
+                Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=required)
+            )
     budget = cfg.plan.get("max_iterations")
     run = {
         "seed": seed,
@@ -319,8 +341,11 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         "warnings": list(problem.warnings),
         "walk_limit_m": cfg.plan.get("walk_limit_m", 0),
         "fixed_points": bool(cfg.plan.get("fixed_points")),
-        "stop_selection": {"stops": len(selection.stops), "mip": selection.mip_status,
-                           "uncoverable": [problem.villages[u].id for u in selection.uncoverable]},
+        "stop_selection": {
+            "stops": len(selection.stops),
+            "mip": selection.mip_status,
+            "uncoverable": [problem.villages[u].id for u in selection.uncoverable],
+        },
     }
     return assemble_plan(problem, days, services, unserved, run)
 
@@ -364,8 +389,21 @@ def _route_days(problem, model, nodes, route, veh, week_idx, mat, selection) -> 
 
     def stop_event(kind, loc, arr, dep, travel_s=0, travel_m=0, node=None):
         sid, name, commune, code, lon, lat = problem.stop_name(loc)
-        ev = dict(kind=kind, loc=loc, arr=arr, dep=dep, travel_s=travel_s, travel_m=travel_m, node=node,
-                  sid=sid, name=name, commune=commune, code=code, lon=lon, lat=lat)
+        ev = dict(
+            kind=kind,
+            loc=loc,
+            arr=arr,
+            dep=dep,
+            travel_s=travel_s,
+            travel_m=travel_m,
+            node=node,
+            sid=sid,
+            name=name,
+            commune=commune,
+            code=code,
+            lon=lon,
+            lat=lat,
+        )
         cur.append(ev)
         return ev
 
@@ -389,7 +427,14 @@ def _route_days(problem, model, nodes, route, veh, week_idx, mat, selection) -> 
         brk = next(((bs, bd) for bs, bd in breaks if prev_end <= bs and bs + bd <= b.start_s), None)
         if brk is None and info_b.kind == "depot":
             # OR-Tools may place the break after the route's end: lunch back at the depot
-            brk = next(((bs, bd) for bs, bd in breaks if prev_end <= bs and _dt(problem, bs).date() == _dt(problem, prev_end).date()), None)
+            brk = next(
+                (
+                    (bs, bd)
+                    for bs, bd in breaks
+                    if prev_end <= bs and _dt(problem, bs).date() == _dt(problem, prev_end).date()
+                ),
+                None,
+            )
         depart = prev_end
         if cur and cur[-1]["kind"] == "start" and brk is None:
             # leave the start as late as possible: no waiting on arrival
@@ -406,14 +451,16 @@ def _route_days(problem, model, nodes, route, veh, week_idx, mat, selection) -> 
                 legs.append([(cur[-2]["lon"], cur[-2]["lat"])] * 2)
                 depart = depart + bd
             elif bs >= depart + travel:  # lunch at the next stop, before its service
-                ev = stop_event("lunch", info_b.loc, max(bs, depart + travel), max(bs, depart + travel) + bd, travel, dist)
+                ev = stop_event(
+                    "lunch", info_b.loc, max(bs, depart + travel), max(bs, depart + travel) + bd, travel, dist
+                )
                 legs.append(path)
                 travel, dist = 0, 0
                 path = [(ev["lon"], ev["lat"])] * 2
                 depart = ev["dep"]
             else:  # lunch by the road
                 frac = (bs - depart) / travel if travel else 0.0
-                p1, p2, pt = _split_path(path, frac)
+                p1, p2, pt = split_path(path, frac)
                 ev = stop_event("lunch", info_b.loc, bs, bs + bd, bs - depart, int(round(dist * frac)))
                 ev.update(sid="", name="", lon=pt[0], lat=pt[1], roadside=True)
                 legs.append(p1)
@@ -450,7 +497,7 @@ def _route_days(problem, model, nodes, route, veh, week_idx, mat, selection) -> 
     return out_days
 
 
-def _split_path(path, frac):
+def split_path(path, frac):
     """Split a polyline at a fraction of its length: (first part, second part, point)."""
     pts = np.asarray(path, dtype=float)
     if len(pts) < 2:
@@ -540,7 +587,11 @@ class _Explainer:
             stop = None
         if stop is None:
             conn = [p.matrix_for(veh).connector_m[v.loc] for veh in p.vehicles]
-            far = "no road it may use comes within reach" if all(np.isnan(c) for c in conn) else "its road is cut off from the depot"
+            far = (
+                "no road it may use comes within reach"
+                if all(np.isnan(c) for c in conn)
+                else "its road is cut off from the depot"
+            )
             walk = f", and no stop the fleet can reach is within a {self.walk_m:,.0f} m walk" if self.walk_m else ""
             return "unreachable", f"no vehicle of the fleet ({fleet}) can reach it in the {season} season: {far}{walk}"
         best_round = math.inf

@@ -13,18 +13,18 @@ visits and the cycle has days left):
 - the van is back at the depot on the last working day of each week;
 - no walking coverage and no fixed points: every village gets its own stop.
 
-The result is an ordinary :class:`planner.plan.Plan`, checked by the same
-:func:`planner.checker.violations` as the optimised plans.
+The result is an ordinary :class:`planner.model.plan.Plan`, checked by the same
+:func:`planner.planning.checker.violations` as the optimised plans.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from planner.engine.model import UNREACHABLE
-from planner.plan import Day, Plan, Stop, Unserved, VillageService
-from planner.problem import Problem, min_spacing_days
-from planner.solve import _split_path, assemble_plan, books_for
+from planner.model.matrices import UNREACHABLE
+from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.model.problem import Problem, min_spacing_days
+from planner.planning.solve import assemble_plan, books_for, split_path
 
 
 def hand_plan(problem: Problem) -> Plan:
@@ -89,10 +89,15 @@ def hand_plan(problem: Problem) -> Plan:
                         arrive = max(t, lunch_lo) + lunch_len + travel
                         end = arrive + svc_s
                         finish = end
-                    home = [depot] if last_day_of_week else [depot] + (
-                        [lodging_of[problem.villages[nxt].commune_code]]
-                        if problem.villages[nxt].commune_code in lodging_of
-                        else []
+                    home = (
+                        [depot]
+                        if last_day_of_week
+                        else [depot]
+                        + (
+                            [lodging_of[problem.villages[nxt].commune_code]]
+                            if problem.villages[nxt].commune_code in lodging_of
+                            else []
+                        )
                     )
                     back = min(int(m.time_s[nxt, s.loc]) for s in home)
                     books = books_for(problem.villages[nxt].population, problem)
@@ -106,7 +111,9 @@ def hand_plan(problem: Problem) -> Plan:
                         t, lunch_done = start + lunch_len, True
                     elif lunch_at == "there":
                         start = max(t + travel, lunch_lo)
-                        events.append(_ev(problem, "lunch", nxt, start, start + lunch_len, travel, int(m.dist_m[loc, nxt])))
+                        events.append(
+                            _ev(problem, "lunch", nxt, start, start + lunch_len, travel, int(m.dist_m[loc, nxt]))
+                        )
                         legs.append(m.path_lonlat(loc, nxt))
                         lunch_done = True
                         loc, t = nxt, start + lunch_len
@@ -138,7 +145,7 @@ def hand_plan(problem: Problem) -> Plan:
                     t, travel, dist, path = start + lunch_len, 0, 0, m.path_lonlat(dest.loc, dest.loc)
                 elif not lunch_done:  # lunch by the road at 11:00
                     frac = (lunch_lo - t) / travel
-                    first, second, pt = _split_path(path, frac)
+                    first, second, pt = split_path(path, frac)
                     ev = _ev(problem, "lunch", dest.loc, lunch_lo, lunch_lo + lunch_len, lunch_lo - t, int(dist * frac))
                     ev["roadside"] = pt
                     events.append(ev)
@@ -157,8 +164,17 @@ def hand_plan(problem: Problem) -> Plan:
         got = len(visits.get(k, []))
         services.append(
             VillageService(
-                v.id, v.name, v.commune, v.commune_code, v.population, "van_stop" if got else "unserved", got,
-                v.visits_required, (v.id,) if got else (), tuple(visits.get(k, [])), v.children,
+                v.id,
+                v.name,
+                v.commune,
+                v.commune_code,
+                v.population,
+                "van_stop" if got else "unserved",
+                got,
+                v.visits_required,
+                (v.id,) if got else (),
+                tuple(visits.get(k, [])),
+                v.children,
             )
         )
         if got < v.visits_required:
@@ -166,10 +182,23 @@ def hand_plan(problem: Problem) -> Plan:
                 problem.matrix_for(x).time_s[problem.site(x.depot).loc, v.loc] < UNREACHABLE for x in problem.vehicles
             )
             reason = "not_enough_time" if reachable else "unreachable"
-            unserved.append(Unserved(v.id, v.name, v.commune, v.population, reason, "hand plan: not reached in the cycle",
-                                     got, v.visits_required))
+            unserved.append(
+                Unserved(
+                    v.id,
+                    v.name,
+                    v.commune,
+                    v.population,
+                    reason,
+                    "hand plan: not reached in the cycle",
+                    got,
+                    v.visits_required,
+                )
+            )
     return assemble_plan(
-        problem, days, services, unserved,
+        problem,
+        days,
+        services,
+        unserved,
         {"method": "hand baseline: commune by commune, nearest village next", "solve_time_s": 0.0},
     )
 
@@ -206,8 +235,23 @@ def _day(problem, vehicle, date, week_idx, events, legs) -> Day:
             v = problem.villages[e["loc"]]
             pop, children, books, served = v.population, v.children, books_for(v.population, problem), (v.id,)
         stops.append(
-            Stop(seq, e["kind"], sid, name, commune, code, round(lon, 6), round(lat, 6),
-                 base + dt.timedelta(seconds=e["arr"]), base + dt.timedelta(seconds=e["dep"]),
-                 round(e["travel_s"] / 60, 1), round(e["travel_m"] / 1000, 2), books, pop, children, served)
+            Stop(
+                seq,
+                e["kind"],
+                sid,
+                name,
+                commune,
+                code,
+                round(lon, 6),
+                round(lat, 6),
+                base + dt.timedelta(seconds=e["arr"]),
+                base + dt.timedelta(seconds=e["dep"]),
+                round(e["travel_s"] / 60, 1),
+                round(e["travel_m"] / 1000, 2),
+                books,
+                pop,
+                children,
+                served,
+            )
         )
     return Day(vehicle, date, week_idx + 1, tuple(stops), tuple(tuple(p) for p in legs))

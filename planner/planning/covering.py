@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from planner.engine.model import UNREACHABLE
+from planner.model.matrices import UNREACHABLE
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Renderers of a scenario comparison: charts (PNG), maps side by side, report (HTML + PDF).
 
-Everything here takes the rows of :mod:`planner.compare` (``comparison.csv`` and
+Everything here takes the rows of :mod:`planner.comparison.run` (``comparison.csv`` and
 ``comparison_by_commune.csv`` as dicts) and writes artefacts; the report's HTML and PDF
 are both drawn from one :func:`report_model`, so they quote the same figures as the table.
 Each figure cell of ``report.html`` carries its raw value (``data-scenario``,
@@ -16,7 +16,9 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from planner.compare import COLUMNS
+from planner.comparison.table import COLUMNS
+from planner.io.safe import safe_child
+from planner.render.map import render_map
 
 #: Colours of the channels, as on the review map where it has them.
 STATUS_COLOURS = {
@@ -277,8 +279,6 @@ def render_charts(rows, crows, results, folder: Path, *, lang: str = "vi") -> di
 
 def render_maps(results, area, folder: Path, *, lang: str = "vi") -> dict[str, Path]:
     """``maps/<scenario>.html`` per scenario with a plan, and ``maps/index.html`` two per row."""
-    from planner.io.safe import safe_child
-    from planner.render.map import render_map
 
     folder.mkdir(parents=True, exist_ok=True)
     T = TEXT[lang]

@@ -23,24 +23,11 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from planner.area import METRIC_CRS, ROAD_CLASSES, Area
-from planner.engine.model import UNREACHABLE
+from planner.model.area import METRIC_CRS, ROAD_CLASSES, Area
+from planner.model.config import Profile
+from planner.model.matrices import UNREACHABLE, Matrices
 
 SNAP_M = 1.0
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How one kind of vehicle (or a walker) moves on the roads in one season."""
-
-    name: str
-    speeds_kph: dict  # road_class -> kph; a class missing or at 0 may not be used
-    offroad_kph: float = 4.0
-    max_connector_m: float = 1500.0
-    closed_segments: bool = True  # honour the roads' ``rainy_closed`` flag (set for rainy season)
-
-    def speed(self, road_class: str) -> float:
-        return float(self.speeds_kph.get(road_class, 0.0) or 0.0)
 
 
 @dataclass(frozen=True)
@@ -58,41 +45,23 @@ class RoadGraph:
 
 
 @dataclass(frozen=True)
-class Matrices:
-    """Travel between stops for one profile; ``stop_ids[i]`` is row/column i."""
+class TreeGeometry:
+    """Leg geometry from the shortest-path trees of one :func:`travel_matrices` call."""
 
-    profile: str
-    stop_ids: tuple[str, ...]
-    time_s: np.ndarray  # int64; UNREACHABLE where no path
-    dist_m: np.ndarray  # int64; UNREACHABLE where no path
-    connector_m: np.ndarray  # off-road distance of each stop to the network (nan = not joined)
-    unreachable: tuple[tuple[str, str], ...]  # (from, to) pairs without a path
-    _graph: RoadGraph = field(repr=False, compare=False, default=None)
-    _pred: np.ndarray = field(repr=False, compare=False, default=None)  # (n_stops, n_nodes)
-    _stop_node: np.ndarray = field(repr=False, compare=False, default=None)
-    _attach: tuple = field(repr=False, compare=False, default=())
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_pos", {sid: k for k, sid in enumerate(self.stop_ids)})
-
-    def index(self, stop_id: str) -> int:
-        """Row of ``stop_id`` in the matrices (KeyError if it is not a stop)."""
-        return self._pos[stop_id]
-
-    def reachable(self, a: int, b: int) -> bool:
-        return self.time_s[a, b] < UNREACHABLE
+    graph: RoadGraph = field(repr=False)
+    pred: np.ndarray = field(repr=False)  # (n_stops, n_nodes)
+    stop_node: np.ndarray = field(repr=False)
+    attach: tuple = field(repr=False, default=())
 
     def path_lonlat(self, a: int, b: int) -> list[tuple[float, float]]:
         """The road geometry from stop ``a`` to stop ``b`` as ``[lon, lat]`` points."""
         if a == b:
-            p = self._attach[a]["stop_lonlat"]
+            p = self.attach[a]["stop_lonlat"]
             return [p, p]
-        if not self.reachable(a, b):
-            raise ValueError(f"no path from {self.stop_ids[a]} to {self.stop_ids[b]} for profile {self.profile}")
-        g = self._graph
+        g = self.graph
         n_v = len(g.xy)
-        pred = self._pred[a]
-        node = int(self._stop_node[b])
+        pred = self.pred[a]
+        node = int(self.stop_node[b])
         chain = []
         while node >= 0:
             chain.append(node)
@@ -101,14 +70,13 @@ class Matrices:
         pts: list[tuple[float, float]] = []
         for node in chain:
             if node >= n_v:  # a stop node: its attachment geometry
-                att = self._attach[node - n_v]
+                att = self.attach[node - n_v]
                 if not pts:
                     pts.extend(att["stop_lonlat_path"])
                 else:
                     pts.extend(reversed(att["stop_lonlat_path"]))
             else:
                 pts.append(tuple(g.lonlat[node]))
-        # drop consecutive duplicates
         out = [pts[0]]
         for p in pts[1:]:
             if p != out[-1]:
@@ -135,7 +103,9 @@ def build_graph(area: Area) -> RoadGraph:
             coords_ll.append(cl)
             seg_rows.append(np.full(len(c) - 1, i))
     if not coords_m:
-        return RoadGraph(*(np.empty((0, 2)),) * 2, *(np.empty(0, dtype=int),) * 2, np.empty(0), *(np.empty(0, dtype=object),) * 3)
+        return RoadGraph(
+            *(np.empty((0, 2)),) * 2, *(np.empty(0, dtype=int),) * 2, np.empty(0), *(np.empty(0, dtype=object),) * 3
+        )
     all_m = np.vstack(coords_m)
     all_ll = np.vstack(coords_ll)
     keys = np.round(all_m / SNAP_M).astype(np.int64)
@@ -168,9 +138,9 @@ def build_graph(area: Area) -> RoadGraph:
 def stop_table(area: Area) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Stop ids (villages then sites) with metric and lon/lat coordinates."""
     ids = tuple(area.villages["id"].astype(str)) + tuple(area.sites["id"].astype(str))
-    pts_ll = np.array(
-        [(g.x, g.y) for g in area.villages.geometry] + [(g.x, g.y) for g in area.sites.geometry]
-    ).reshape(-1, 2)
+    pts_ll = np.array([(g.x, g.y) for g in area.villages.geometry] + [(g.x, g.y) for g in area.sites.geometry]).reshape(
+        -1, 2
+    )
     import geopandas as gpd
 
     pts_m = gpd.GeoSeries(gpd.points_from_xy(pts_ll[:, 0], pts_ll[:, 1]), crs=area.villages.crs).to_crs(METRIC_CRS)
@@ -252,10 +222,7 @@ def travel_matrices(area: Area, profile: Profile, graph: RoadGraph | None = None
         dist_m=dist_i,
         connector_m=connector,
         unreachable=bad_pairs,
-        _graph=graph,
-        _pred=pred.astype(np.int32),
-        _stop_node=stop_nodes,
-        _attach=tuple(attach),
+        geometry=TreeGeometry(graph, pred.astype(np.int32), stop_nodes, tuple(attach)),
     )
 
 

@@ -1,6 +1,6 @@
 """Validation of an area's layers: every problem at once, each naming file, feature, field, value, rule.
 
-:func:`validate_area` checks frames already read (an :class:`~planner.area.Area` or a
+:func:`validate_area` checks frames already read (an :class:`~planner.model.area.Area` or a
 mapping ``{"villages": gdf, ...}`` with any subset of the four layers);
 :func:`check` reads files and validates them; :func:`main_check` is the
 ``planner check`` command.
@@ -18,21 +18,18 @@ Rules
   given; ``visits_per_cycle`` an integer in 0..20; ``time_window(s)`` ``HH:MM-HH:MM``
   (several separated by ``;``); inside the area (union of the communes) and inside
   their own commune (within ``boundary_tolerance_m``); ``commune_code`` known;
-- sites: as villages, ``kind`` in :data:`~planner.area.SITE_KINDS`, at least one depot;
-- roads: ``road_class`` in :data:`~planner.area.ROAD_CLASSES`; the network (roads joined
-  where they share a vertex, within ``snap_m`` = 1 m, as in :mod:`planner.network`) has no piece cut off from the depot's (an error if a
+- sites: as villages, ``kind`` in :data:`~planner.model.area.SITE_KINDS`, at least one depot;
+- roads: ``road_class`` in :data:`~planner.model.area.ROAD_CLASSES`; the network (roads joined
+  where they share a vertex, within ``snap_m`` = 1 m, as in :mod:`planner.planning.network`) has no piece cut off from the depot's (an error if a
   village's nearest road is on it, else a warning); villages and sites farther than
   ``max_offroad_m`` (2,000 m) from every road are warned (connected by an off-road walk).
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import re
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -43,7 +40,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from planner.area import (
+from planner.io.common import VIETNAM_BOX, feature_label, norm_header
+from planner.model.area import (
     COMMUNE_FIELDS,
     METRIC_CRS,
     ROAD_CLASSES,
@@ -53,8 +51,7 @@ from planner.area import (
     VILLAGE_FIELDS,
     Area,
 )
-from planner.errors import Problem
-from planner.io.readers import VIETNAM_BOX, feature_label, norm_header
+from planner.model.errors import Problem
 
 LAYERS = ("communes", "villages", "sites", "roads")
 DEFAULT_MAX_OFFROAD_M = 2000.0
@@ -62,8 +59,12 @@ DEFAULT_SNAP_M = 1.0
 DEFAULT_BOUNDARY_TOLERANCE_M = 100.0
 MAX_VISITS_PER_CYCLE = 20
 REQUIRED = {"villages": VILLAGE_FIELDS, "sites": SITE_FIELDS, "roads": ROAD_FIELDS, "communes": COMMUNE_FIELDS}
-GEOM_TYPES = {"villages": ("Point",), "sites": ("Point",), "roads": ("LineString", "MultiLineString"),
-              "communes": ("Polygon", "MultiPolygon")}
+GEOM_TYPES = {
+    "villages": ("Point",),
+    "sites": ("Point",),
+    "roads": ("LineString", "MultiLineString"),
+    "communes": ("Polygon", "MultiPolygon"),
+}
 _TW = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)$")
 _COMMUNE_PREFIX = re.compile(r"^(xa|thi_tran|phuong|tt|x)_")
 
@@ -102,15 +103,20 @@ def _frames(data: Area | Mapping[str, gpd.GeoDataFrame | None]) -> dict[str, gpd
     return {k: v for k, v in data.items() if v is not None and k in LAYERS}
 
 
-def validate_area(data: Area | Mapping[str, gpd.GeoDataFrame | None], *, files: Mapping[str, str] | None = None,
-                  max_offroad_m: float = DEFAULT_MAX_OFFROAD_M, snap_m: float = DEFAULT_SNAP_M,
-                  boundary_tolerance_m: float = DEFAULT_BOUNDARY_TOLERANCE_M) -> list[Problem]:
+def validate_area(
+    data: Area | Mapping[str, gpd.GeoDataFrame | None],
+    *,
+    files: Mapping[str, str] | None = None,
+    max_offroad_m: float = DEFAULT_MAX_OFFROAD_M,
+    snap_m: float = DEFAULT_SNAP_M,
+    boundary_tolerance_m: float = DEFAULT_BOUNDARY_TOLERANCE_M,
+) -> list[Problem]:
     """Every problem of the given layers (errors and warnings), in file order.
 
     Parameters
     ----------
     data
-        An :class:`~planner.area.Area`, or a mapping layer name -> GeoDataFrame (WGS84)
+        An :class:`~planner.model.area.Area`, or a mapping layer name -> GeoDataFrame (WGS84)
         holding any of ``villages``, ``sites``, ``roads``, ``communes``; cross-layer
         rules run only when their layers are present.
     files
@@ -119,8 +125,7 @@ def validate_area(data: Area | Mapping[str, gpd.GeoDataFrame | None], *, files: 
     """
     frames = _frames(data)
     out: list[Problem] = []
-    layers = {k: _Layer(k, g, (files or {}).get(k) or g.attrs.get("source") or k, out)
-              for k, g in frames.items()}
+    layers = {k: _Layer(k, g, (files or {}).get(k) or g.attrs.get("source") or k, out) for k, g in frames.items()}
     for kind in LAYERS:
         if kind in layers:
             _check_layer(layers[kind], has_communes="communes" in layers)
@@ -151,8 +156,12 @@ def _check_layer(layer: _Layer, *, has_communes: bool) -> None:
             if kind in ("villages", "sites") and col == "commune" and has_communes and "commune_code" in gdf:
                 layer.warning("header", col, None, "column missing; filled with the commune names of commune_code")
                 continue
-            layer.error("header", col, None, f"required column missing; the columns are: "
-                        f"{', '.join(c for c in gdf.columns if c != 'geometry')}")
+            layer.error(
+                "header",
+                col,
+                None,
+                f"required column missing; the columns are: {', '.join(c for c in gdf.columns if c != 'geometry')}",
+            )
     seen: dict[object, int] = {}
     for i, ident in enumerate(layer.ids):
         if ident is None:
@@ -220,8 +229,12 @@ def _enum(layer: _Layer, col: str, allowed: tuple[str, ...]) -> None:
             layer.error(i, col, None, f"missing {col}; one of: {', '.join(allowed)}")
         elif v not in allowed:
             hint = [a for a in allowed if norm_header(a) == norm_header(v)]
-            layer.error(i, col, v, f"unknown {col}; one of: {', '.join(allowed)}"
-                        + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+            layer.error(
+                i,
+                col,
+                v,
+                f"unknown {col}; one of: {', '.join(allowed)}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+            )
 
 
 def _time_windows(layer: _Layer, col: str) -> None:
@@ -263,8 +276,9 @@ def _geometries(layer: _Layer) -> None:
         g = geoms[i]
         if missing[i]:
             if i not in already:
-                layer.error(int(i), field if kinds[0] != "Point" else coord_fields, None,
-                            "empty geometry (no position)")
+                layer.error(
+                    int(i), field if kinds[0] != "Point" else coord_fields, None, "empty geometry (no position)"
+                )
         elif not type_ok[i]:
             layer.error(int(i), field, _wkt(g), f"{g.geom_type} where a {' or '.join(kinds)} is expected")
         elif not valid[i]:
@@ -280,8 +294,10 @@ def _geometries(layer: _Layer) -> None:
 _TYPE_IDS = {"Point": 0, "LineString": 1, "Polygon": 3, "MultiLineString": 5, "MultiPolygon": 6}
 
 
-_PROJECTED = ("coordinates look projected (metres, e.g. UTM 48N easting/northing) but the file claims "
-              "EPSG:4326 lon/lat degrees; save it with its real CRS (EPSG:32648) or read it with coords='utm48n'")
+_PROJECTED = (
+    "coordinates look projected (metres, e.g. UTM 48N easting/northing) but the file claims "
+    "EPSG:4326 lon/lat degrees; save it with its real CRS (EPSG:32648) or read it with coords='utm48n'"
+)
 
 
 def _wkt(g) -> str:
@@ -328,21 +344,34 @@ def _check_points(layer: _Layer, communes: _Layer | None, communes_m, area_m, to
     for i in np.flatnonzero(ok):
         x, y = xs[i], ys[i]
         swapped_inside = (abs(x) <= 90 and abs(y) <= 180) and (
-            area_deg.distance(shapely.Point(y, x)) < 0.01 if area_deg is not None else _in_box(y, x))
+            area_deg.distance(shapely.Point(y, x)) < 0.01 if area_deg is not None else _in_box(y, x)
+        )
         here_inside = (abs(x) <= 180 and abs(y) <= 90) and (
-            area_deg.distance(shapely.Point(x, y)) < 0.01 if area_deg is not None else _in_box(x, y))
+            area_deg.distance(shapely.Point(x, y)) < 0.01 if area_deg is not None else _in_box(x, y)
+        )
         if swapped_inside and not here_inside:
-            layer.error(int(i), field, (round(float(x), 6), round(float(y), 6)),
-                        f"latitude/longitude look swapped; did you mean (lon, lat) = ({y:.6g}, {x:.6g})?")
+            layer.error(
+                int(i),
+                field,
+                (round(float(x), 6), round(float(y), 6)),
+                f"latitude/longitude look swapped; did you mean (lon, lat) = ({y:.6g}, {x:.6g})?",
+            )
             ok[i] = False
         elif abs(x) > 180 or abs(y) > 90:
-            layer.error(int(i), field, (round(float(x), 3), round(float(y), 3)), _PROJECTED if abs(x) > 1000 or abs(y) > 1000
-                        else "longitude must be in -180..180 and latitude in -90..90")
+            layer.error(
+                int(i),
+                field,
+                (round(float(x), 3), round(float(y), 3)),
+                _PROJECTED
+                if abs(x) > 1000 or abs(y) > 1000
+                else "longitude must be in -180..180 and latitude in -90..90",
+            )
             ok[i] = False
     pts_m = gpd.GeoSeries([None] * n, crs=METRIC_CRS)
     if ok.any():
-        pts_m.iloc[np.flatnonzero(ok)] = gpd.GeoSeries(shapely.points(xs[ok], ys[ok]), crs="EPSG:4326").to_crs(
-            METRIC_CRS).to_numpy()
+        pts_m.iloc[np.flatnonzero(ok)] = (
+            gpd.GeoSeries(shapely.points(xs[ok], ys[ok]), crs="EPSG:4326").to_crs(METRIC_CRS).to_numpy()
+        )
     if communes is None:
         return pts_m
     codes = [_clean(v) for v in gdf["commune_code"]] if "commune_code" in gdf else [None] * n
@@ -358,6 +387,7 @@ def _check_points(layer: _Layer, communes: _Layer | None, communes_m, area_m, to
 
     def candidates(name: object) -> set[str]:
         return by_full.get(norm_header(name)) or by_short.get(_fold_commune(name), set())
+
     geom_by_code = dict(zip(communes_m["code"], communes_m.geometry)) if communes_m is not None else {}
     tree = shapely.STRtree(communes_m.geometry.to_numpy()) if communes_m is not None and len(communes_m) else None
     for i in range(n):
@@ -370,33 +400,50 @@ def _check_points(layer: _Layer, communes: _Layer | None, communes_m, area_m, to
                 hint = f"; did you mean '{str(code).zfill(5)}' (leading zero lost, e.g. by Excel)?"
             elif name is not None and len(candidates(name)) == 1:
                 hint = f"; the commune name {name!r} has code '{min(candidates(name))}'"
-            layer.error(i, "commune_code", code, f"unknown commune code{hint or '; known codes: ' + ', '.join(sorted(known))}")
+            layer.error(
+                i, "commune_code", code, f"unknown commune code{hint or '; known codes: ' + ', '.join(sorted(known))}"
+            )
             code = None
         if name is not None:
             cands = candidates(name)
             if not cands:
-                layer.error(i, "commune", name, "unknown commune name; known names: "
-                            + ", ".join(sorted(cname.values())))
+                layer.error(
+                    i, "commune", name, "unknown commune name; known names: " + ", ".join(sorted(cname.values()))
+                )
             elif code is not None and str(code) not in cands:
-                layer.warning(i, "commune", name, f"names commune {', '.join(sorted(cands))} but commune_code is "
-                              f"'{code}' ({cname.get(str(code))}); the code is used")
+                layer.warning(
+                    i,
+                    "commune",
+                    name,
+                    f"names commune {', '.join(sorted(cands))} but commune_code is "
+                    f"'{code}' ({cname.get(str(code))}); the code is used",
+                )
         p = pts_m.iloc[i]
         if p is None or area_m is None:
             continue
         d_area = area_m.distance(p)
         if d_area > tol_m:
-            layer.error(i, field, (round(float(xs[i]), 6), round(float(ys[i]), 6)),
-                        f"outside the area (the union of the communes) by {d_area:,.0f} m")
+            layer.error(
+                i,
+                field,
+                (round(float(xs[i]), 6), round(float(ys[i]), 6)),
+                f"outside the area (the union of the communes) by {d_area:,.0f} m",
+            )
             continue
         if code is not None and str(code) in geom_by_code:
             d = geom_by_code[str(code)].distance(p)
             if d > tol_m:
                 hits = tree.query(p, predicate="intersects") if tree is not None else []
-                inside = ", ".join(f"{communes_m['code'].iat[j]} ({cname.get(communes_m['code'].iat[j])})"
-                                   for j in hits)
-                layer.error(i, field, (round(float(xs[i]), 6), round(float(ys[i]), 6)),
-                            f"lies {d:,.0f} m outside its commune {code} ({cname.get(str(code))})"
-                            + (f"; it falls in {inside}" if inside else ""))
+                inside = ", ".join(
+                    f"{communes_m['code'].iat[j]} ({cname.get(communes_m['code'].iat[j])})" for j in hits
+                )
+                layer.error(
+                    i,
+                    field,
+                    (round(float(xs[i]), 6), round(float(ys[i]), 6)),
+                    f"lies {d:,.0f} m outside its commune {code} ({cname.get(str(code))})"
+                    + (f"; it falls in {inside}" if inside else ""),
+                )
     return pts_m
 
 
@@ -408,7 +455,7 @@ def _fold_commune(name: object) -> str:
 def road_components(lines_m: np.ndarray, snap_m: float = DEFAULT_SNAP_M) -> tuple[np.ndarray, nx.Graph]:
     """Component label of each road (by its first vertex) and the road graph, as the planner joins roads.
 
-    Like :func:`planner.network.build_graph`, roads meet where they share a vertex
+    Like :func:`planner.planning.network.build_graph`, roads meet where they share a vertex
     (an end or an inner vertex); vertices closer than ``snap_m`` metres are one node
     (pairs found with a k-d tree, so two points 0.4 m apart across a grid line still
     meet). Every pair of consecutive vertices is an edge carrying its road's index.
@@ -438,8 +485,9 @@ def road_components(lines_m: np.ndarray, snap_m: float = DEFAULT_SNAP_M) -> tupl
     return labels, graph
 
 
-def _check_roads(roads: _Layer, sites: _Layer | None, villages: _Layer | None, points_m: dict, max_offroad_m: float,
-                 snap_m: float) -> None:
+def _check_roads(
+    roads: _Layer, sites: _Layer | None, villages: _Layer | None, points_m: dict, max_offroad_m: float, snap_m: float
+) -> None:
     gdf = roads.gdf
     geoms = gdf.geometry.to_numpy()
     bounds = shapely.bounds(geoms)
@@ -458,7 +506,9 @@ def _check_roads(roads: _Layer, sites: _Layer | None, villages: _Layer | None, p
         road = np.full(len(pts), -1)
         dist = np.full(len(pts), np.nan)
         if good.any():
-            (qi, ti), d = tree.query_nearest(np.asarray(pts, dtype=object)[good], return_distance=True, all_matches=False)
+            (qi, ti), d = tree.query_nearest(
+                np.asarray(pts, dtype=object)[good], return_distance=True, all_matches=False
+            )
             gi = np.flatnonzero(good)[qi]
             road[gi], dist[gi] = ti, d
         return road, dist
@@ -479,9 +529,13 @@ def _check_roads(roads: _Layer, sites: _Layer | None, villages: _Layer | None, p
             if d[i] > max_offroad_m:
                 lon, lat = layer.gdf.geometry.iat[i].coords[0]
                 road_id = gdf["id"].iat[idx[r[i]]] if "id" in gdf else f"row {idx[r[i]] + roads.first_row}"
-                layer.warning(int(i), layer.gdf.attrs.get("coord_fields", "geometry"), (round(lon, 6), round(lat, 6)),
-                              f"{d[i]:,.0f} m from the nearest road ({road_id}), farther than {max_offroad_m:,.0f} m; "
-                              "connected by an off-road walk")
+                layer.warning(
+                    int(i),
+                    layer.gdf.attrs.get("coord_fields", "geometry"),
+                    (round(lon, 6), round(lat, 6)),
+                    f"{d[i]:,.0f} m from the nearest road ({road_id}), farther than {max_offroad_m:,.0f} m; "
+                    "connected by an off-road walk",
+                )
             comp = labels[r[i]]
             if depot_comp is not None and comp != depot_comp and kind == "villages":
                 needed.setdefault(int(comp), []).append(str(layer.ids[i]))
@@ -498,88 +552,18 @@ def _check_roads(roads: _Layer, sites: _Layer | None, villages: _Layer | None, p
         first = int(idx[members[0]])
         more = f" and {len(members) - 1} more road(s)" if len(members) > 1 else ""
         km = float(shapely.length(lines_m[members]).sum()) / 1000
-        rule = (f"not connected to the depot's road network (roads join at shared vertices within {snap_m:g} m); "
-                f"{len(members)} segment(s), {km:.1f} km, {dist[j]:,.0f} m from it near ({lon:.5f}, {lat:.5f})")
+        rule = (
+            f"not connected to the depot's road network (roads join at shared vertices within {snap_m:g} m); "
+            f"{len(members)} segment(s), {km:.1f} km, {dist[j]:,.0f} m from it near ({lon:.5f}, {lat:.5f})"
+        )
         feature = roads.label(first) + more
         if comp in needed:
             vs = needed[comp]
-            roads.error(feature, "geometry", _wkt(geoms[first]), rule + f"; nearest road of village(s) "
-                        f"{', '.join(vs[:5])}{' ...' if len(vs) > 5 else ''}")
+            roads.error(
+                feature,
+                "geometry",
+                _wkt(geoms[first]),
+                rule + f"; nearest road of village(s) {', '.join(vs[:5])}{' ...' if len(vs) > 5 else ''}",
+            )
         else:
             roads.warning(feature, "geometry", _wkt(geoms[first]), rule + "; no village needs it, ignored")
-
-
-# ----------------------------------------------------------------- check / CLI
-def check(paths: Path | str | Mapping[str, Path | str] | None = None, **options) -> tuple[list[Problem], list[Problem]]:
-    """Read the layers (a data folder or ``{"villages": path, ...}``) and validate them.
-
-    Returns ``(errors, warnings)``; never raises for bad input (unreadable, truncated or
-    corrupt files become problems). ``options`` go to :func:`validate_area`.
-    """
-    from planner.io import read_all
-
-    _, problems = read_all(paths, **options)
-    return ([p for p in problems if p.severity == "error"], [p for p in problems if p.severity != "error"])
-
-
-def format_report(errors: list[Problem], warnings: list[Problem]) -> str:
-    """Problems grouped by file, errors first within a file."""
-    lines = []
-    files: dict[str, list[Problem]] = {}
-    for p in errors + warnings:
-        files.setdefault(p.file, []).append(p)
-    for file, probs in files.items():
-        lines.append(f"{file}:")
-        for p in sorted(probs, key=_row_key):
-            value = repr(p.value)
-            if len(value) > 80:
-                value = value[:77] + "..."
-            lines.append(f"  {p.severity:<7} {p.feature}: field '{p.field}' = {value}: {p.rule}")
-    ne, nw = len(errors), len(warnings)
-    lines.append(f"{ne} error{'s' if ne != 1 else ''}, {nw} warning{'s' if nw != 1 else ''}"
-                 + (f" in {len(files)} file{'s' if len(files) != 1 else ''}" if files else "")
-                 + ("." if ne else "; the data can be planned."))
-    return "\n".join(lines)
-
-
-def _row_key(p: Problem) -> tuple[int, int]:
-    m = re.search(r"(?:^|\()row (\d+)", p.feature)
-    return (0 if p.severity == "error" else 1, int(m.group(1)) if m else 0)
-
-
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    """Arguments of ``planner check`` (pass a subparser to add them to it)."""
-    p = parser or argparse.ArgumentParser(prog="planner check", description="Check input files; exit 0 if "
-                                          "they can be planned (warnings allowed), 2 if not.")
-    p.add_argument("data_dir", nargs="?", default=None, help="folder with villages/sites/roads/communes files "
-                   "(default: the shipped data)")
-    for kind in LAYERS:
-        p.add_argument(f"--{kind}", metavar="FILE", help=f"{kind} file (overrides the one in DATA_DIR)")
-    p.add_argument("--max-offroad-m", type=float, default=DEFAULT_MAX_OFFROAD_M,
-                   help="warn for villages farther than this from any road (default %(default)s)")
-    return p
-
-
-def main_check(argv: list[str] | None = None) -> int:
-    """``planner check``: print every problem grouped by file; 0 when clean (warnings allowed), 2 on bad input."""
-    from planner.errors import InputError
-    from planner.io import DEFAULT_DATA_DIR, find_layers
-
-    args = build_parser().parse_args(argv)
-    base = Path(args.data_dir) if args.data_dir else (None if any(getattr(args, k) for k in LAYERS)
-                                                      else DEFAULT_DATA_DIR)
-    try:
-        paths = find_layers(base) if base is not None else {}
-    except InputError as exc:
-        print(format_report(exc.problems, []))
-        return InputError.exit_code
-    for kind in LAYERS:
-        if getattr(args, kind):
-            paths[kind] = Path(getattr(args, kind))
-    errors, warnings = check(paths, max_offroad_m=args.max_offroad_m)
-    print(format_report(errors, warnings))
-    return InputError.exit_code if errors else 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main_check())

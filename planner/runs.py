@@ -5,37 +5,52 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from planner.area import Area
-from planner.checker import violations
-from planner.config import Config
-from planner.errors import PlannerError
-from planner.outputs import run_folder, write_plan_json, write_stops_csv
-from planner.problem import build_problem
-from planner.solve import solve
-
-
-def _free_name(out: Path, name: str) -> str:
-    if not (Path(out) / name).exists():
-        return name
-    k = 2
-    while (Path(out) / f"{name}-{k}").exists():
-        k += 1
-    return f"{name}-{k}"
+from planner.io import load_area
+from planner.io.runs import free_name, run_folder
+from planner.model.area import Area
+from planner.model.config import Config
+from planner.model.errors import PlannerError
+from planner.model.plan_io import plan_from_dict
+from planner.planning.build import build_problem
+from planner.planning.checker import violations
+from planner.planning.solve import solve
+from planner.render.map import render_map
+from planner.render.printables import render_printables
+from planner.render.tables import write_plan_json, write_stops_csv
 
 
 def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: bool = True, map_: bool = True) -> dict:
-    from planner.render.map import render_map
+    """Write every artefact of a plan into ``folder``.
+
+    Parameters
+    ----------
+    plan : Plan
+        The checked plan.
+    problem : Problem
+        What it was made for (its area and configuration are written beside it).
+    folder : path
+        An existing folder (normally the hidden temporary folder of :func:`run_folder`).
+    lang : {"vi", "en"}
+        Language of the printables.
+    printables, map_ : bool
+        Whether to write the PDFs/workbook/calendars and the map.
+
+    Returns
+    -------
+    dict
+        Paths written, by kind.
+    """
 
     written = {
         "plan": write_plan_json(plan, folder / "plan.json"),
         "stops": write_stops_csv(plan, folder / "stops.csv"),
     }
-    (folder / "config.json").write_text(json.dumps(problem.config.raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    (folder / "config.json").write_text(
+        json.dumps(problem.config.raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
     if map_:
         written["map"] = render_map(plan, problem.area, folder / "map.html")
     if printables:
-        from planner.render.printables import render_printables
-
         written["printables"] = render_printables(plan, problem.area, folder, lang=lang)
     return written
 
@@ -54,7 +69,7 @@ def run_plan(
 ) -> dict:
     """Plan and write one run folder atomically; returns ``{"plan", "problem", "path"}``."""
     if auto_suffix:
-        run = _free_name(out, run)
+        run = free_name(out, run)
     problem = build_problem(area, config)
     plan = solve(problem, on_progress=on_progress)
     bad = violations(plan, problem)
@@ -67,9 +82,6 @@ def run_plan(
 
 def print_existing(run_dir: Path, *, data=None, lang: str = "vi", force: bool = False) -> Path:
     """Re-render the printables of a saved run (from its plan.json) into ``run_dir/print-<lang>``."""
-    from planner.io import load_area
-    from planner.plan_io import plan_from_dict
-    from planner.render.printables import render_printables
 
     run_dir = Path(run_dir)
     plan = plan_from_dict(json.loads((run_dir / "plan.json").read_text(encoding="utf-8")))

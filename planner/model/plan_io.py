@@ -1,10 +1,10 @@
-"""Read a saved ``plan.json`` back into a :class:`planner.plan.Plan` (round trip of ``Plan.to_dict``)."""
+"""Read a saved ``plan.json`` back into a :class:`planner.model.plan.Plan` (round trip of ``Plan.to_dict``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from planner.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
 
 
 def _stop(d: dict) -> Stop:

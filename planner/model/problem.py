@@ -1,0 +1,126 @@
+"""Area + config -> Problem: travel matrices per vehicle profile and season, calendar, fleet, rules.
+
+The Problem is built once and read-only afterwards; :func:`planner.planning.solve.solve` turns it
+into a :class:`planner.model.plan.Plan`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from planner.model.area import FIXED_POINT_KINDS, Area
+from planner.model.config import Config, VehicleConfig
+from planner.model.matrices import Matrices
+
+
+@dataclass(frozen=True)
+class VillageRow:
+    id: str
+    name: str
+    commune: str
+    commune_code: str
+    population: int
+    children: int
+    visits_required: int
+    loc: int  # row in the matrices
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    id: str
+    name: str
+    kind: str
+    commune: str
+    commune_code: str
+    lodging: bool
+    active: bool
+    coverage_radius_m: int
+    stock_books: int
+    loc: int
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything the solver needs, validated and read-only."""
+
+    area: Area
+    config: Config
+    dates: tuple[dt.date, ...]
+    weeks: tuple[tuple[dt.date, ...], ...]
+    villages: tuple[VillageRow, ...]
+    sites: tuple[SiteRow, ...]
+    vehicles: tuple[VehicleConfig, ...]
+    matrices: dict  # profile name -> Matrices (rows: villages then sites)
+    walk: Matrices | None = None  # walking matrices for covering (None: no walking)
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def start_date(self) -> dt.date:
+        return self.config.start_date
+
+    def site(self, site_id: str) -> SiteRow:
+        for s in self.sites:
+            if s.id == site_id:
+                return s
+        raise KeyError(site_id)
+
+    def matrix_for(self, vehicle: VehicleConfig) -> Matrices:
+        return self.matrices[vehicle.profile]
+
+    def stop_name(self, loc: int) -> tuple[str, str, str, str, float, float]:
+        """(id, name, commune, commune_code, lon, lat) of the stop in matrix row ``loc``."""
+        nv = len(self.villages)
+        if loc < nv:
+            v = self.villages[loc]
+            return v.id, v.name, v.commune, v.commune_code, v.lon, v.lat
+        s = self.sites[loc - nv]
+        return s.id, s.name, s.commune, s.commune_code, s.lon, s.lat
+
+    def lodgings(self, vehicle: VehicleConfig) -> list[SiteRow]:
+        """Sites where this vehicle's crew may spend the night (its depot first)."""
+        depot = self.site(vehicle.depot)
+        out = [depot]
+        for s in self.sites:
+            if s.id != depot.id and s.kind in vehicle.overnight_kinds and s.lodging:
+                out.append(s)
+        return out
+
+    def fixed_points(self) -> list[SiteRow]:
+        return [s for s in self.sites if s.kind in FIXED_POINT_KINDS and s.active and s.coverage_radius_m > 0]
+
+
+def visits_required(row, config: Config) -> int:
+    """Van visits per cycle: the village's own ``visits_per_cycle`` if given, else the rules.
+
+    Rules state visits per 4 weeks (the first rule whose ``min_population`` /
+    ``min_children`` the village meets, else ``default_visits_per_4_weeks``), scaled to
+    the cycle's length and at least 1.
+    """
+    own = row.get("visits_per_cycle") if hasattr(row, "get") else None
+    if own is not None and not (isinstance(own, float) and np.isnan(own)):
+        return int(own)
+    freq = config.raw["frequency"]
+    per4 = freq["default_visits_per_4_weeks"]
+    pop = int(row.get("population", 0) or 0)
+    children = row.get("children", 0)
+    children = int(children) if children == children and children is not None else 0
+    for rule in freq.get("rules", []):
+        if pop >= rule.get("min_population", 0) and children >= rule.get("min_children", 0):
+            per4 = rule["visits_per_4_weeks"]
+            break
+    return max(1, int(round(per4 * int(config.plan["weeks"]) / 4)))
+
+
+def min_spacing_days(config: Config, visits: int) -> float:
+    """Least days between two visits of one stop (explicit, or 60 % of the even spacing)."""
+    explicit = config.raw["frequency"].get("min_spacing_days", 0)
+    if explicit:
+        return float(explicit)
+    return 0.6 * 7 * int(config.plan["weeks"]) / max(1, visits)

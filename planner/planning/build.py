@@ -1,0 +1,133 @@
+"""Area + config -> Problem: travel matrices per vehicle profile and season, calendar, fleet, rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from planner.model.area import Area
+from planner.model.config import Config
+from planner.model.errors import InputError, NoPlanError
+from planner.model.errors import Problem as InputProblem
+from planner.model.matrices import UNREACHABLE
+from planner.model.problem import Problem, SiteRow, VillageRow, visits_required
+from planner.planning.network import build_graph, travel_matrices
+
+
+def build_problem(area: Area, config: Config) -> Problem:
+    """Turn an area and a configuration into a solver-ready :class:`Problem`.
+
+    Computes the travel matrices of every vehicle profile of the fleet (and walking) for
+    the season, the working dates and the visits each village needs. A thin adapter onto
+    :meth:`Problem.from_arrays`-style plain data.
+
+    Parameters
+    ----------
+    area : Area
+        Validated layers (see :func:`load_area`).
+    config : Config
+        Validated parameters (see :func:`load_config`).
+
+    Returns
+    -------
+    Problem
+        Read-only: matrices, calendar, fleet, rules.
+
+    Raises
+    ------
+    InputError
+        A vehicle's depot is not a site.
+    NoPlanError
+        The cycle has no working day.
+    """
+    dates = tuple(config.working_dates())
+    if not dates:
+        raise NoPlanError(
+            f"no working day between {config.start_date} and {config.start_date + dt.timedelta(days=7 * config.plan['weeks'] - 1)}"
+            f" (working days {config.plan['working_days']}, holidays {config.plan['holidays']})"
+        )
+    weeks: dict[int, list[dt.date]] = {}
+    for d in dates:
+        weeks.setdefault((d - config.start_date).days // 7, []).append(d)
+    vehicles = tuple(config.vehicles())
+    site_ids = set(area.sites["id"].astype(str))
+    problems = [
+        InputProblem("config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})")
+        for v in vehicles
+        if v.depot not in site_ids
+    ]
+    if problems:
+        raise InputError(problems)
+    graph = build_graph(area)
+    matrices = {}
+    for v in vehicles:
+        if v.profile not in matrices:
+            matrices[v.profile] = travel_matrices(
+                area, config.profile(v.profile), graph, rainy=config.season == "rainy"
+            )
+    walk = None
+    if config.plan.get("walk_limit_m", 0) > 0 or config.plan.get("fixed_points"):
+        walk = travel_matrices(area, config.profile("walk"), graph, rainy=config.season == "rainy")
+
+    vdf = area.villages
+    villages = tuple(
+        VillageRow(
+            id=str(r["id"]),
+            name=str(r["name"]),
+            commune=str(r.get("commune", "")),
+            commune_code=str(r.get("commune_code", "")),
+            population=int(r["population"]),
+            children=int(r["children"]) if "children" in vdf and r.get("children") == r.get("children") else 0,
+            visits_required=visits_required(r, config),
+            loc=k,
+            lon=float(r.geometry.x),
+            lat=float(r.geometry.y),
+        )
+        for k, (_, r) in enumerate(vdf.iterrows())
+    )
+    nv = len(villages)
+    sdf = area.sites
+    activate = (
+        set(config.raw.get("fixed_points", {}).get("activate_kinds", [])) if config.plan.get("fixed_points") else set()
+    )
+    sites = tuple(
+        SiteRow(
+            id=str(r["id"]),
+            name=str(r["name"]),
+            kind=str(r["kind"]),
+            commune=str(r.get("commune", "")),
+            commune_code=str(r.get("commune_code", "")),
+            lodging=bool(r.get("lodging", r["kind"] == "depot")),
+            active=bool(r.get("active", True)) or str(r["kind"]) in activate,
+            coverage_radius_m=int(r.get("coverage_radius_m", 0) or 0),
+            stock_books=int(r.get("stock_books", 0) or 0),
+            loc=nv + k,
+            lon=float(r.geometry.x),
+            lat=float(r.geometry.y),
+        )
+        for k, (_, r) in enumerate(sdf.iterrows())
+    )
+    warnings = []
+    for prof, m in matrices.items():
+        for v in vehicles:
+            if v.profile != prof:
+                continue
+            d = m.index(v.depot)
+            cut = [villages[j].name for j in range(nv) if m.time_s[d, j] >= UNREACHABLE]
+            if cut:
+                warnings.append(
+                    f"{len(cut)} village(s) cannot be reached by {prof} from {v.depot} in the {config.season} season: "
+                    + ", ".join(cut[:10])
+                    + (" …" if len(cut) > 10 else "")
+                )
+    return Problem(
+        area=area,
+        config=config,
+        dates=dates,
+        weeks=tuple(tuple(w) for _, w in sorted(weeks.items())),
+        villages=villages,
+        sites=sites,
+        vehicles=vehicles,
+        matrices=matrices,
+        walk=walk,
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,339 @@
+"""What a printed schedule says, built once from a plan: communes, visits, issuer, notes.
+
+The PDF, HTML, workbook, calendar and interchange renderers only lay it out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from planner.render.i18n import Texts, tr
+from planner.render.tables import STOPS_COLUMNS, stop_rows
+
+VISIT_KINDS = ("village", "site")
+
+#: The lead's ``stops.csv`` columns; the workbook's full schedule sheet uses the same.
+STOP_COLUMNS = STOPS_COLUMNS  # the columns of stops.csv
+
+RESERVED_SLUGS = {"all", "all_communes", "all-communes"}
+
+DEFAULT_ISSUER_SYMBOL = "LPV-TTVHTTTT"
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class Issuer:
+    """Who issues the schedule; every field can be overridden through ``issuer=``."""
+
+    parent_body: str
+    issuing_body: str
+    organisation: str
+    place: str
+    date: dt.date
+    number: str = ""
+    symbol: str = DEFAULT_ISSUER_SYMBOL
+    signer_title: str = ""
+    signer_name: str = ""
+    signer_prefix: str = ""  # e.g. "KT. GIÁM ĐỐC" line above a deputy's title
+
+
+@dataclass
+class ScheduleRow:
+    villages: str  # the village(s) whose own stop this is
+    date: dt.date
+    weekday: str
+    arrival: dt.datetime
+    departure: dt.datetime
+    stop: str  # van stop name (with the kind of site)
+    walkers: list[str]
+    vehicle: str
+    books: int
+    stop_id: str
+    kind: str
+
+
+@dataclass
+class OtherVillage:
+    name: str
+    situation: str
+
+
+@dataclass
+class CommuneSchedule:
+    code: str
+    name: str
+    slug: str
+    heading: str  # "Xã Mù Cả"
+    full: str  # "xã Mù Cả" (in running text)
+    rows: list[ScheduleRow]
+    others: list[OtherVillage]
+    village_names: list[str]
+    population: int
+    population_served: int
+    villages_served: int
+
+
+@dataclass
+class Document:
+    """Everything the PDF/HTML renderers need, already in the output language."""
+
+    texts: Texts
+    issuer: Issuer
+    period_start: dt.date | None
+    period_end: dt.date | None
+    approximated: bool
+    communes: list[CommuneSchedule] = field(default_factory=list)
+
+    @property
+    def period(self) -> str:
+        if not self.period_start:
+            return ""
+        return self.texts.fmt("period", start=self.texts.date(self.period_start), end=self.texts.date(self.period_end))
+
+    @property
+    def number_line(self) -> str:
+        number = self.issuer.number or "\u00a0" * 8
+        return self.texts.fmt("number", number=number, symbol=self.issuer.symbol)
+
+    @property
+    def place_date(self) -> str:
+        return self.texts.place_date(self.issuer.place, self.issuer.date)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def slugify(text: str, fallback: str = "commune") -> str:
+    """ASCII, lower-case, ``[a-z0-9-]`` only: ``Mù Cả`` -> ``mu-ca``; never path-like."""
+    text = str(text).replace("đ", "d").replace("Đ", "D")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    slug = slug[:60].strip("-")
+    return slug or fallback
+
+
+def safe_path(base: Path, *parts: str) -> Path:
+    """Join and check that the result stays inside ``base``."""
+    base = base.resolve()
+    path = base.joinpath(*parts).resolve()
+    if base != path and base not in path.parents:
+        raise ValueError(f"refusing to write outside {base}: {path}")
+    return path
+
+
+def _to_date(value) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value)).date()
+    except ValueError:
+        return None
+
+
+def visits(plan) -> list[tuple]:
+    """``(day, stop)`` for every village/site stop, in date, vehicle, time order."""
+    out = []
+    for day in sorted(plan.days, key=lambda d: (d.date, d.vehicle)):
+        for stop in day.stops:
+            if stop.kind in VISIT_KINDS:
+                out.append((day, stop))
+    out.sort(key=lambda ds: (ds[0].date, ds[1].arrival, ds[0].vehicle, ds[1].seq))
+    return out
+
+
+def stop_table(plan) -> list[dict]:
+    """The rows of ``stops.csv`` (every stop event), with real dates and datetimes for the workbook."""
+    rows = []
+    by_key = {(d.vehicle, d.date.isoformat(), s.seq): (d, s) for d in plan.days for s in d.stops}
+    for r in stop_rows(plan):
+        day, stop = by_key[(r["vehicle"], r["date"], r["seq"])]
+        rows.append(r | {"date": day.date, "arrival": stop.arrival, "departure": stop.departure})
+    return rows
+
+
+def plan_period(plan) -> tuple[dt.date | None, dt.date | None]:
+    dates = [d.date for d in plan.days]
+    return (min(dates), max(dates)) if dates else (None, None)
+
+
+class Lookup:
+    """Names and communes of villages and sites, from the area then the plan."""
+
+    def __init__(self, plan, area):
+        self.village_name: dict[str, str] = {}
+        self.village_commune: dict[str, str] = {}
+        self.village_population: dict[str, int] = {}
+        self.site_name: dict[str, str] = {}
+        self.site_kind: dict[str, str] = {}
+        self.commune_name: dict[str, str] = {}
+        self.commune_order: list[str] = []
+        for vs in plan.villages:
+            self.village_name[str(vs.village_id)] = str(vs.name)
+            self.village_commune[str(vs.village_id)] = str(vs.commune_code)
+            self.village_population[str(vs.village_id)] = int(vs.population or 0)
+        if area is not None:
+            if "code" in area.communes:
+                for _, c in area.communes.iterrows():
+                    code = str(c["code"])
+                    self.commune_name[code] = str(c.get("name", code))
+                    self.commune_order.append(code)
+            for _, v in area.villages.iterrows():
+                vid = str(v["id"])
+                self.village_name[vid] = str(v["name"])
+                self.village_commune[vid] = str(v["commune_code"])
+                pop = v.get("population", 0)
+                self.village_population[vid] = 0 if pd.isna(pop) else int(pop)
+                self.commune_name.setdefault(str(v["commune_code"]), str(v.get("commune", v["commune_code"])))
+            for _, s in area.sites.iterrows():
+                self.site_name[str(s["id"])] = str(s["name"])
+                self.site_kind[str(s["id"])] = str(s.get("kind", ""))
+        for vs in plan.villages:
+            self.commune_name.setdefault(str(vs.commune_code), str(vs.commune))
+
+    def villages_of(self, code: str) -> list[str]:
+        return [vid for vid, c in self.village_commune.items() if c == code]
+
+    def communes_with_villages(self) -> list[str]:
+        present = set(self.village_commune.values())
+        order = [c for c in self.commune_order if c in present]
+        order += sorted(present - set(order), key=lambda c: (self.commune_name.get(c, c), c))
+        return order
+
+    def vname(self, vid: str) -> str:
+        return self.village_name.get(str(vid), str(vid))
+
+
+def make_issuer(texts: Texts, issuer: Mapping | None, plan) -> Issuer:
+    issuer = dict(issuer or {})
+    date = _to_date(issuer.get("date")) or dt.date.today()
+    return Issuer(
+        parent_body=str(issuer.get("parent_body", texts["parent_body"])),
+        issuing_body=str(issuer.get("issuing_body", texts["issuing_body"])),
+        organisation=str(issuer.get("organisation", texts["organisation"])),
+        place=str(issuer.get("place", texts["place"])),
+        date=date,
+        number=str(issuer.get("number", "")),
+        symbol=str(issuer.get("symbol", DEFAULT_ISSUER_SYMBOL)),
+        signer_title=str(issuer.get("signer_title", texts["signer_title"])),
+        signer_name=str(issuer.get("signer_name", texts["signer_name_placeholder"])),
+        signer_prefix=str(issuer.get("signer_prefix", "")),
+    )
+
+
+def is_approximated(plan, area) -> bool:
+    if area is not None and getattr(area, "approximated", False):
+        return True
+    notices = list(getattr(plan, "notices", ())) + list(getattr(area, "notices", ()) if area is not None else ())
+    return any("approx" in str(n).lower() for n in notices)
+
+
+def build_document(plan, area, *, lang: str = "vi", issuer: Mapping | None = None) -> Document:
+    texts = tr(lang)
+    look = Lookup(plan, area)
+    start, end = plan_period(plan)
+    doc = Document(
+        texts=texts,
+        issuer=make_issuer(texts, issuer, plan),
+        period_start=start,
+        period_end=end,
+        approximated=is_approximated(plan, area),
+    )
+    service = {str(v.village_id): v for v in plan.villages}
+    unserved = {str(u.village_id): u for u in plan.unserved}
+    all_visits = visits(plan)
+    used_slugs: set[str] = set()
+    for code in look.communes_with_villages():
+        name = look.commune_name.get(code, code)
+        slug = slugify(name, fallback=slugify(code, "commune"))
+        if slug in RESERVED_SLUGS:
+            slug = f"xa-{slug}"
+        base, n = slug, 2
+        while slug in used_slugs:
+            slug, n = f"{base}-{n}", n + 1
+        used_slugs.add(slug)
+
+        vids = look.villages_of(code)
+        rows: list[ScheduleRow] = []
+        for day, stop in all_visits:
+            served = [str(v) for v in stop.villages_served]
+            walkers = [str(v) for v in stop.walkers]
+            if str(stop.commune_code) != code and not any(
+                look.village_commune.get(v) == code for v in served + walkers
+            ):
+                continue
+            own = [look.vname(v) for v in served if v not in walkers]
+            if not own and stop.kind == "village":
+                own = [stop.stop_name]
+            stop_label = stop.stop_name
+            kind = look.site_kind.get(str(stop.stop_id), "")
+            if stop.kind == "site" and kind and kind != "depot":
+                stop_label = f"{stop.stop_name} {texts.fmt('site_stop_note', kind=texts.site_kind(kind))}"
+            rows.append(
+                ScheduleRow(
+                    villages=", ".join(own),
+                    date=day.date,
+                    weekday=texts.weekday(day.date),
+                    arrival=stop.arrival,
+                    departure=stop.departure,
+                    stop=stop_label,
+                    walkers=[look.vname(v) for v in walkers],
+                    vehicle=day.vehicle,
+                    books=int(stop.books),
+                    stop_id=str(stop.stop_id),
+                    kind=stop.kind,
+                )
+            )
+
+        others: list[OtherVillage] = []
+        served_count = 0
+        pop_served = 0
+        for vid in vids:
+            vs = service.get(vid)
+            un = unserved.get(vid)
+            if vs is not None and vs.channel in ("van_stop", "walk"):
+                served_count += 1
+                pop_served += int(vs.population or 0)
+                continue
+            if vs is not None and vs.channel == "fixed_point":
+                served_count += 1
+                pop_served += int(vs.population or 0)
+                names = [look.site_name.get(str(s), str(s)) for s in vs.served_by]
+                where = (": " + ", ".join(names)) if names else ""
+                situation = texts.fmt("situation_fixed_point", where=where)
+            elif un is not None:
+                situation = texts.reason(un.reason)
+                if texts.lang == "en" and un.detail:
+                    situation += f" ({un.detail})"
+            else:
+                situation = texts.reason("other")
+            others.append(OtherVillage(name=look.vname(vid), situation=situation))
+
+        doc.communes.append(
+            CommuneSchedule(
+                code=code,
+                name=name,
+                slug=slug,
+                heading=texts.commune_heading(name),
+                full=texts.commune_full(name),
+                rows=rows,
+                others=others,
+                village_names=[look.vname(v) for v in vids],
+                population=sum(look.village_population.get(v, 0) for v in vids),
+                population_served=pop_served,
+                villages_served=served_count,
+            )
+        )
+    return doc
