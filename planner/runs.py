@@ -46,7 +46,7 @@ def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: 
         "stops": write_stops_csv(plan, folder / "stops.csv"),
     }
     (folder / "config.json").write_text(
-        json.dumps(problem.config.raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        json.dumps(problem.config.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
     )
     if map_:
         written["map"] = render_map(plan, problem.area, folder / "map.html")

@@ -50,7 +50,7 @@ def test_every_generated_plan_passes_the_checker(tmp_path_factory, case):
     folder = write_area(tmp_path_factory.mktemp("gen"), villages=villages, roads=roads, sites=sites)
     area = load_area(folder)
     cfg = config(plan=plan_over)
-    cfg = cfg.replace(vehicles=[dict(cfg.raw["vehicles"][0], capacity_books=capacity)])
+    cfg = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], capacity_books=capacity)])
     problem = build_problem(area, cfg)
     plan = solve(problem)
     assert violations(plan, problem) == []

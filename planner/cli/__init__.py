@@ -124,11 +124,11 @@ def cmd_plan(args) -> int:
 
     config = load_config(args.config, overrides_from_args(args))
     if args.vans is not None:
-        base = config.raw["vehicles"][0]
+        base = config.to_dict()["vehicles"][0]
         config = config.replace(vehicles=[dict(base, id=f"van{k + 1}") for k in range(args.vans)])
     area = load_area(args.data)
     name = args.run or dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    on_progress, stop = _progress(float(config.plan["time_limit_s"]), args.quiet)
+    on_progress, stop = _progress(config.plan.time_limit_s, args.quiet)
     try:
         result = run_plan(
             area,

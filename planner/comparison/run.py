@@ -139,7 +139,7 @@ def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -
             problems.extend(exc.problems or [InputProblem(str(p), "scenario", "-", None, str(exc))])
             continue
         label, desc = _header_of(p)
-        out.append(Scenario(name=name, raw=cfg.raw, source=str(p), label=label, description=desc))
+        out.append(Scenario(name=name, raw=cfg.to_dict(), source=str(p), label=label, description=desc))
     if problems:
         raise InputError(problems)
     return out

@@ -15,6 +15,11 @@ from planner.model.area import FIXED_POINT_KINDS, Area
 from planner.model.config import Config, VehicleConfig
 from planner.model.matrices import Matrices
 
+#: Frequency rules state visits per this many weeks.
+WEEKS_PER_RULE = 4
+#: Automatic least spacing between two visits: this share of the even spacing.
+AUTO_SPACING_SHARE = 0.6
+
 
 @dataclass(frozen=True)
 class VillageRow:
@@ -106,21 +111,21 @@ def visits_required(row, config: Config) -> int:
     own = row.get("visits_per_cycle") if hasattr(row, "get") else None
     if own is not None and not (isinstance(own, float) and np.isnan(own)):
         return int(own)
-    freq = config.raw["frequency"]
-    per4 = freq["default_visits_per_4_weeks"]
+    freq = config.frequency
+    per4 = freq.default_visits_per_4_weeks
     pop = int(row.get("population", 0) or 0)
     children = row.get("children", 0)
     children = int(children) if children == children and children is not None else 0
-    for rule in freq.get("rules", []):
-        if pop >= rule.get("min_population", 0) and children >= rule.get("min_children", 0):
-            per4 = rule["visits_per_4_weeks"]
+    for rule in freq.rules:
+        if pop >= rule.min_population and children >= rule.min_children:
+            per4 = rule.visits_per_4_weeks
             break
-    return max(1, int(round(per4 * int(config.plan["weeks"]) / 4)))
+    return max(1, int(round(per4 * config.plan.weeks / WEEKS_PER_RULE)))
 
 
 def min_spacing_days(config: Config, visits: int) -> float:
     """Least days between two visits of one stop (explicit, or 60 % of the even spacing)."""
-    explicit = config.raw["frequency"].get("min_spacing_days", 0)
+    explicit = config.frequency.min_spacing_days
     if explicit:
         return float(explicit)
-    return 0.6 * 7 * int(config.plan["weeks"]) / max(1, visits)
+    return AUTO_SPACING_SHARE * 7 * config.plan.weeks / max(1, visits)

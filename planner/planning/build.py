@@ -42,13 +42,13 @@ def build_problem(area: Area, config: Config) -> Problem:
     dates = tuple(config.working_dates())
     if not dates:
         raise NoPlanError(
-            f"no working day between {config.start_date} and {config.start_date + dt.timedelta(days=7 * config.plan['weeks'] - 1)}"
-            f" (working days {config.plan['working_days']}, holidays {config.plan['holidays']})"
+            f"no working day between {config.start_date} and {config.end_date}"
+            f" (working days {', '.join(config.plan.working_days)}, holidays {[d.isoformat() for d in config.plan.holidays]})"
         )
     weeks: dict[int, list[dt.date]] = {}
     for d in dates:
         weeks.setdefault((d - config.start_date).days // 7, []).append(d)
-    vehicles = tuple(config.vehicles())
+    vehicles = config.vehicles
     site_ids = set(area.sites["id"].astype(str))
     problems = [
         InputProblem("config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})")
@@ -65,7 +65,7 @@ def build_problem(area: Area, config: Config) -> Problem:
                 area, config.profile(v.profile), graph, rainy=config.season == "rainy"
             )
     walk = None
-    if config.plan.get("walk_limit_m", 0) > 0 or config.plan.get("fixed_points"):
+    if config.plan.walk_limit_m > 0 or config.plan.fixed_points:
         walk = travel_matrices(area, config.profile("walk"), graph, rainy=config.season == "rainy")
 
     vdf = area.villages
@@ -86,9 +86,7 @@ def build_problem(area: Area, config: Config) -> Problem:
     )
     nv = len(villages)
     sdf = area.sites
-    activate = (
-        set(config.raw.get("fixed_points", {}).get("activate_kinds", [])) if config.plan.get("fixed_points") else set()
-    )
+    activate = set(config.fixed_points.activate_kinds) if config.plan.fixed_points else set()
     sites = tuple(
         SiteRow(
             id=str(r["id"]),

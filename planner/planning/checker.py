@@ -43,7 +43,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
     shift_end = cfg.minutes("shift_end")
     lunch_lo = cfg.minutes("lunch_earliest")
     lunch_hi_end = cfg.minutes("lunch_latest_end")
-    lunch_len = int(cfg.service["lunch_min"])
+    lunch_len = cfg.service.lunch_min
     village_ids = {v.id: v for v in problem.villages}
     sites = {s.id: s for s in problem.sites}
     vehicles = {v.id: v for v in problem.vehicles}
@@ -78,7 +78,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
         for s in lunches:
             if minutes(s.arrival) < lunch_lo - TOL_MIN or minutes(s.departure) > lunch_hi_end + TOL_MIN:
                 out.append(
-                    f"{tag}: lunch {_hm(s.arrival)}-{s.departure:%H:%M} outside {cfg.service['lunch_earliest']}-{cfg.service['lunch_latest_end']}"
+                    f"{tag}: lunch {_hm(s.arrival)}-{s.departure:%H:%M} outside {cfg.service.lunch_earliest}-{cfg.service.lunch_latest_end}"
                 )
             if (s.departure - s.arrival).total_seconds() / 60 < lunch_len - TOL_MIN:
                 out.append(f"{tag}: lunch shorter than {lunch_len} min")
@@ -172,7 +172,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
                 walkers = set(s.walkers)
                 if walkers - set(s.villages_served):
                     out.append(f"{day.vehicle} {day.date}: walkers of {s.stop_id} not among the villages served")
-                limit = float(cfg.plan.get("walk_limit_m", 0) or 0)
+                limit = float(cfg.plan.walk_limit_m)
                 if problem.walk is not None:
                     for w in walkers:
                         d = problem.walk.dist_m[problem.walk.index(s.stop_id), problem.walk.index(w)]

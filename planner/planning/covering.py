@@ -62,7 +62,7 @@ def walk_dist(problem) -> np.ndarray | None:
 def select_stops(problem) -> Selection:
     cfg = problem.config
     nv = len(problem.villages)
-    walk_limit = float(cfg.plan.get("walk_limit_m", 0) or 0)
+    walk_limit = float(cfg.plan.walk_limit_m)
     wd = walk_dist(problem)
     reach = reachable_locs(problem)
     pops = np.array([v.population for v in problem.villages])
@@ -70,8 +70,8 @@ def select_stops(problem) -> Selection:
     # fixed library points
     fixed_cover: dict[int, int] = {}
     fp_stops: list[StopPlan] = []
-    if cfg.plan.get("fixed_points"):
-        fp_visits = int(cfg.raw["frequency"]["fixed_point_visits"])
+    if cfg.plan.fixed_points:
+        fp_visits = cfg.frequency.fixed_point_visits
         fixed_ids = {s.id for s in problem.fixed_points()}
         for si in sorted(range(len(problem.sites)), key=lambda k: problem.sites[k].id):
             s = problem.sites[si]

@@ -19,6 +19,7 @@ Model (one kernel route per vehicle and week):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ class NodeInfo:
 
 def books_for(pop: int, problem: Problem) -> int:
     s = problem.config.service
-    return int(min(s["books_max"], max(s["books_min"], round(pop * s["books_per_person"]))))
+    return int(min(s.books_max, max(s.books_min, round(pop * s.books_per_person))))
 
 
 def _t(problem: Problem, date: dt.date, minutes: int) -> int:
@@ -63,9 +64,9 @@ def build_model(problem: Problem, selection: Selection | None = None):
     svc = cfg.service
     shift_start, shift_end = cfg.minutes("shift_start"), cfg.minutes("shift_end")
     lunch_lo = cfg.minutes("lunch_earliest")
-    lunch_min = int(svc["lunch_min"])
+    lunch_min = svc.lunch_min
     lunch_hi = cfg.minutes("lunch_latest_end") - lunch_min
-    village_service = int(svc["village_service_min"]) * 60
+    village_service = svc.village_service_min * 60
     horizon = (problem.dates[-1] - problem.start_date).days * DAY_S + DAY_S
 
     nodes: list[NodeInfo] = []
@@ -99,11 +100,11 @@ def build_model(problem: Problem, selection: Selection | None = None):
     routes = [(k, w) for k, _ in enumerate(problem.vehicles) for w in range(len(problem.weeks))]
 
     # stops (villages with their walkers, fixed points to restock): one node per wanted visit
-    site_service = int(svc["site_service_min"]) * 60
-    pen_pp = int(svc["penalty_per_person"])
+    site_service = svc.site_service_min * 60
+    pen_pp = svc.penalty_per_person
     groups: list[NodeGroup] = []
     precedences: list[Precedence] = []
-    box = int(cfg.raw.get("fixed_points", {}).get("box_books", 100))
+    box = cfg.fixed_points.box_books
     for si, st in enumerate(selection.stops):
         svc_s = village_service if st.kind == "village" else site_service
         win = tuple((_t(problem, d, shift_start), _t(problem, d, shift_end) - svc_s) for d in problem.dates)
@@ -135,7 +136,7 @@ def build_model(problem: Problem, selection: Selection | None = None):
             prev = n
 
     # overnight nodes per route, night and lodging
-    night_away_cost = int(svc["night_away_cost"])
+    night_away_cost = svc.night_away_cost
     for r, (k, w) in enumerate(routes):
         veh = problem.vehicles[k]
         week = problem.weeks[w]
@@ -239,8 +240,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
         with a reason, a summary and the run's facts (``run["stopped_by"]`` from the solver).
     """
     cfg = problem.config
-    time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan["time_limit_s"])
-    seed = int(seed if seed is not None else cfg.plan["seed"])
+    time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan.time_limit_s)
+    seed = int(seed if seed is not None else cfg.plan.seed)
     selection = select_stops(problem)
     model, nodes, routes = build_model(problem, selection)
     res = kernel.solve(
@@ -248,8 +249,8 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
         time_limit_s=time_limit_s,
         seed=seed,
         backend="ortools",
-        first_solution=cfg.plan.get("first_solution", "auto"),
-        max_iterations=cfg.plan.get("max_iterations"),
+        first_solution=cfg.plan.first_solution,
+        max_iterations=cfg.plan.max_iterations,
         on_progress=on_progress,
     )
     if res.status == "no_solution":
@@ -281,7 +282,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
                     walked.setdefault(village_index[w], []).append((day.date.isoformat(), st.stop_id))
             elif st.kind == "site" and st.stop_id in site_index:
                 restocked.setdefault(site_index[st.stop_id], []).append(day.date.isoformat())
-    fp_visits = int(cfg.raw["frequency"]["fixed_point_visits"])
+    fp_visits = cfg.frequency.fixed_point_visits
 
     services, unserved = [], []
     explain = _Explainer(problem, selection)
@@ -322,7 +323,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             unserved.append(
                 Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=required)
             )
-    budget = cfg.plan.get("max_iterations")
+    budget = cfg.plan.max_iterations
     run = {
         "seed": seed,
         "time_limit_s": time_limit_s,
@@ -334,13 +335,13 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         "improvements": len(res.history),
         "season": cfg.season,
         "start_date": problem.start_date.isoformat(),
-        "weeks": cfg.plan["weeks"],
+        "weeks": cfg.plan.weeks,
         "working_dates": [d.isoformat() for d in problem.dates],
         "vehicles": [vars(v) | {"overnight_kinds": list(v.overnight_kinds)} for v in problem.vehicles],
-        "service": dict(cfg.service),
+        "service": dataclasses.asdict(cfg.service),
         "warnings": list(problem.warnings),
-        "walk_limit_m": cfg.plan.get("walk_limit_m", 0),
-        "fixed_points": bool(cfg.plan.get("fixed_points")),
+        "walk_limit_m": cfg.plan.walk_limit_m,
+        "fixed_points": cfg.plan.fixed_points,
         "stop_selection": {
             "stops": len(selection.stops),
             "mip": selection.mip_status,
@@ -535,7 +536,7 @@ def _make_day(problem, veh, date, week_idx, events, legs, nodes, selection) -> D
                 served = tuple(v.id for v in members)
                 walkers = served[1:]
             else:
-                books = int(problem.config.raw.get("fixed_points", {}).get("box_books", 100))
+                books = problem.config.fixed_points.box_books
         stops.append(
             Stop(
                 seq=seq,
@@ -569,10 +570,10 @@ class _Explainer:
         self.sel = selection
         cfg = problem.config
         self.shift_s = (cfg.minutes("shift_end") - cfg.minutes("shift_start")) * 60
-        self.lunch_s = int(cfg.service["lunch_min"]) * 60
-        self.service_s = int(cfg.service["village_service_min"]) * 60
-        self.pen_pp = int(cfg.service["penalty_per_person"])
-        self.walk_m = float(cfg.plan.get("walk_limit_m", 0) or 0)
+        self.lunch_s = cfg.service.lunch_min * 60
+        self.service_s = cfg.service.village_service_min * 60
+        self.pen_pp = cfg.service.penalty_per_person
+        self.walk_m = float(cfg.plan.walk_limit_m)
 
     def why(self, vi: int, got: int, required: int) -> tuple[str, str]:
         p, sel = self.p, self.sel
