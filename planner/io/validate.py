@@ -51,6 +51,7 @@ from planner.model.area import (
     VILLAGE_FIELDS,
     Area,
 )
+from planner.model.calendar import parse_time_windows
 from planner.model.errors import Problem
 
 LAYERS = ("communes", "villages", "sites", "roads")
@@ -65,7 +66,6 @@ GEOM_TYPES = {
     "roads": ("LineString", "MultiLineString"),
     "communes": ("Polygon", "MultiPolygon"),
 }
-_TW = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)$")
 _COMMUNE_PREFIX = re.compile(r"^(xa|thi_tran|phuong|tt|x)_")
 
 
@@ -242,17 +242,10 @@ def _time_windows(layer: _Layer, col: str) -> None:
         v = _clean(v)
         if v is None:
             continue
-        for part in re.split(r"[;,]", str(v)):
-            m = _TW.match(part.strip())
-            if not m:
-                layer.error(i, col, v, "not a time window HH:MM-HH:MM (several separated by ';')")
-                break
-            start = int(m[1]) * 60 + int(m[2])
-            end = int(m[3]) * 60 + int(m[4])
-            if end > 24 * 60 or end <= start:
-                layer.error(i, col, v, "time window must end after it starts, by 24:00 at the latest")
-                break
-
+        try:
+            parse_time_windows(v)
+        except ValueError as exc:
+            layer.error(i, col, v, str(exc))
 
 def _geometries(layer: _Layer) -> None:
     gdf = layer.gdf

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.model.area import FIXED_POINT_KINDS, Area
+from planner.model.calendar import DailyWindow, windows_on
 from planner.model.config import Config, VehicleConfig
 from planner.model.matrices import Matrices
 
@@ -33,6 +34,7 @@ class VillageRow:
     loc: int  # row in the matrices
     lon: float
     lat: float
+    time_windows: tuple[DailyWindow, ...] = ()  # when a visit may take place; () = the whole shift
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class Problem:
     walk: Matrices | None = None  # walking matrices for covering (None: no walking)
     warnings: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_villages_by_id", {v.id: v for v in self.villages})
+
     @property
     def start_date(self) -> dt.date:
         return self.config.start_date
@@ -96,6 +101,17 @@ class Problem:
             if s.id != depot.id and s.kind in vehicle.overnight_kinds and s.lodging:
                 out.append(s)
         return out
+
+    def village_windows(self, village_id: str, date: dt.date) -> tuple[tuple[int, int], ...] | None:
+        """Intervals (minutes after midnight) in which a visit to the village must start and end on
+        ``date``; ``None`` when the village states no window (the vehicle's shift applies)."""
+        v = self.village(village_id)
+        if not v.time_windows:
+            return None
+        return windows_on(v.time_windows, date.weekday())
+
+    def village(self, village_id: str) -> VillageRow:
+        return self._villages_by_id[village_id]
 
     def fixed_points(self) -> list[SiteRow]:
         return [s for s in self.sites if s.kind in FIXED_POINT_KINDS and s.active and s.coverage_radius_m > 0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from planner.model.area import Area
+from planner.model.calendar import DailyWindow, parse_time_windows
 from planner.model.config import Config
 from planner.model.errors import InputError, NoPlanError
 from planner.model.errors import Problem as InputProblem
@@ -81,6 +82,7 @@ def build_problem(area: Area, config: Config) -> Problem:
             loc=k,
             lon=float(r.geometry.x),
             lat=float(r.geometry.y),
+            time_windows=village_time_windows(r),
         )
         for k, (_, r) in enumerate(vdf.iterrows())
     )
@@ -129,3 +131,11 @@ def build_problem(area: Area, config: Config) -> Problem:
         walk=walk,
         warnings=tuple(warnings),
     )
+
+
+def village_time_windows(row) -> tuple[DailyWindow, ...]:
+    """The village's ``time_windows`` (or ``time_window``) field, parsed (validated on load)."""
+    for key in ("time_windows", "time_window"):
+        if key in row and row[key] is not None and row[key] == row[key]:
+            return parse_time_windows(row[key])
+    return ()
