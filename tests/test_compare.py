@@ -149,7 +149,7 @@ def test_figures_count_each_village_once_by_channel_and_frequency():
         population_total=200,
         children_total=0,
         villages_total=4,
-        run={"stopped_by": "work_budget_or_optimum", "solve_time_s": 1.5},
+        run={"stopped_by": "work_budget", "solve_time_s": 1.5},
     )
     assert [village_status(v) for v in villages] == ["van_stop", "below_frequency", "fixed_point", "never_reached"]
     f = scenario_figures(plan)

@@ -88,7 +88,9 @@ VALUE_LABEL = {
     "partial": ("phục vụ một phần", "partial"),
     "empty": ("không phục vụ được bản nào", "none served"),
     "no_plan": ("không lập được kế hoạch", "no plan"),
-    "work_budget_or_optimum": ("hết lượng tính toán định trước (tái lập được)", "work budget (reproducible)"),
+    "work_budget": ("hết lượng tính toán định trước (tái lập được)", "work budget (reproducible)"),
+    "search_ended": ("tìm kiếm tự kết thúc", "search ended by itself"),
+    "no_search": ("không cần tìm kiếm", "nothing to search"),
     "time_limit": ("hết thời gian cho phép", "time limit"),
 }
 TEXT = {

@@ -247,6 +247,7 @@ def _time_windows(layer: _Layer, col: str) -> None:
         except ValueError as exc:
             layer.error(i, col, v, str(exc))
 
+
 def _geometries(layer: _Layer) -> None:
     gdf = layer.gdf
     field = "geometry"

@@ -329,7 +329,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         "time_limit_s": time_limit_s,
         "max_iterations": budget,
         "solve_time_s": round(res.solve_time_s, 2),
-        "stopped_by": "time_limit" if res.solve_time_s >= time_limit_s * 0.98 else "work_budget_or_optimum",
+        "stopped_by": res.stopped_by,
         "objective": res.objective,
         "backend": res.backend,
         "improvements": len(res.history),
