@@ -84,8 +84,28 @@ def test_sections_are_frozen():
         cfg.plan.weeks = 3  # type: ignore[misc]
 
 
-def test_vehicle_shift_overrides_the_service_shift():
-    cfg = make_config({"vehicles": [{"id": "eve", "shift_start": "16:30", "shift_end": "19:30"}, {"id": "day"}]})
+def test_vehicle_hours_override_the_service_shift():
+    cfg = make_config({"vehicles": [{"id": "eve", "hours": "Mon-Fri 16:30-19:30; Sat 07:00-11:00"}, {"id": "day"}]})
     eve, day = cfg.vehicles
-    assert cfg.vehicle_shift_min(eve) == (16 * 60 + 30, 19 * 60 + 30)
-    assert cfg.vehicle_shift_min(day) == (7 * 60, 17 * 60)
+    monday, saturday, sunday = dt.date(2027, 3, 1), dt.date(2027, 3, 6), dt.date(2027, 3, 7)
+    assert cfg.vehicle_hours(eve, monday) == (16 * 60 + 30, 19 * 60 + 30)
+    assert cfg.vehicle_hours(eve, saturday) == (7 * 60, 11 * 60)
+    assert cfg.vehicle_hours(day, monday) == (7 * 60, 17 * 60)
+    assert cfg.vehicle_hours(day, saturday) is None and cfg.vehicle_hours(eve, sunday) is None
+
+
+def test_vehicle_hours_are_validated():
+    with pytest.raises(InputError, match="at most one interval per weekday"):
+        make_config({"vehicles": [{"id": "x", "hours": "Mon 07:00-09:00; Mon 10:00-12:00"}]})
+
+
+def test_tet_2027_is_a_holiday_by_default_and_can_be_turned_off():
+    cfg = make_config({"plan": {"start_date": "2027-02-01", "weeks": 2}})
+    holidays = cfg.holidays()
+    # Vietnam's Tết 2027: 29th of the last lunar month (4 Feb) to the 5th day of the new year (10 Feb)
+    tet = [dt.date(2027, 2, 4) + dt.timedelta(days=k) for k in range(7)]
+    assert [d for d in holidays if d in tet] == tet
+    # Mon 1 – Wed 3 and Thu 11 – Fri 12 remain: 5 working days out of 10 weekdays
+    assert [d.day for d in cfg.working_dates()] == [1, 2, 3, 11, 12]
+    off = cfg.replace(plan={"public_holidays": False})
+    assert len(off.working_dates()) == 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import LAT0, config, lon_at, plan_for, write_area
+from conftest import config, plan_for, write_area
 
 from planner.io import load_area
 from planner.model.config import load_config
@@ -147,7 +147,10 @@ def test_max_driving_hours_per_day(tmp_path):
     short = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], max_driving_h_per_day=5)])
     plan, _ = plan_for(area, short)
     assert channels(plan) == {"V": "unserved"}
+    (why,) = plan.unserved
+    # the reason is the driving limit, with its numbers: 6.0 h there and back > 5.0 h a day
+    assert why.reason == "too_far_for_shift"
+    assert "6.0 h of driving there and back, more than the 5.0 h of driving" in why.detail
     longer = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], max_driving_h_per_day=6.5)])
     plan, _ = plan_for(area, longer)
     assert channels(plan) == {"V": "van_stop"}
-    assert LAT0 and lon_at(0)

@@ -36,7 +36,9 @@ def tours(res) -> list[tuple[int, ...]]:
 
 def test_same_seed_same_routes_another_seed_another():
     model = ring_model()
-    runs = {s: kernel.solve(model, time_limit_s=30, seed=s, backend="ortools", max_iterations=2000) for s in (0, 0, 3, 5)}
+    runs = {
+        s: kernel.solve(model, time_limit_s=30, seed=s, backend="ortools", max_iterations=2000) for s in (0, 0, 3, 5)
+    }
     a = kernel.solve(model, time_limit_s=30, seed=3, backend="ortools", max_iterations=2000)
     assert tours(a) == tours(runs[3])  # same seed, same plan
     # another seed, in general another plan: of three seeds at least two give different routes

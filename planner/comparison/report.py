@@ -59,6 +59,10 @@ LABELS = {
         "– of which: no usable road this season",
     ),
     "never_reached_too_far_for_shift": ("– trong đó: quá xa cho một ca làm việc", "– of which: too far for one shift"),
+    "never_reached_outside_its_hours": (
+        "– trong đó: giờ của bản không trùng giờ làm việc",
+        "– of which: its hours never meet the working hours",
+    ),
     "never_reached_not_enough_time": ("– trong đó: không đủ thời gian", "– of which: not enough time"),
     "km_per_cycle": ("Quãng đường mỗi chu kỳ (km)", "Distance per cycle (km)"),
     "crew_days_per_cycle": ("Số ngày công tổ xe mỗi chu kỳ", "Crew-days per cycle"),

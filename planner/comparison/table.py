@@ -5,7 +5,7 @@ from __future__ import annotations
 #: Channels a village can be served through, in the order of the table and charts.
 SERVED_CHANNELS = ("van_stop", "walk", "fixed_point")
 #: Reasons a village is never reached (from ``plan.unserved``), in table order.
-NEVER_REASONS = ("unreachable", "too_far_for_shift", "not_enough_time")
+NEVER_REASONS = ("unreachable", "too_far_for_shift", "outside_its_hours", "not_enough_time")
 #: Village classes of :func:`village_status`.
 STATUSES = (*SERVED_CHANNELS, "below_frequency", "never_reached")
 

@@ -24,6 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import holidays as public_holidays
+
+from planner.model.calendar import parse_time_windows, windows_on
 from planner.model.errors import InputError, Problem
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -46,6 +49,14 @@ def _hhmm_ok(value: object) -> bool:
         and 0 <= int(parts[1]) < 60
         and (int(parts[0]) < 24 or int(parts[1]) == 0)
     )
+
+
+def _hours_ok(text: object) -> bool:
+    try:
+        wins = parse_time_windows(text)
+    except ValueError:
+        return False
+    return bool(wins) and all(len(windows_on(wins, d)) <= 1 for d in range(7))
 
 
 def minutes_of(hhmm: str) -> int:
@@ -89,7 +100,8 @@ class PlanSection:
     start_date: dt.date | None = checked(None)  # default: the next Monday
     weeks: int = checked(4, rule(lambda v: 1 <= v <= MAX_WEEKS, f"must be from 1 to {MAX_WEEKS}"))
     working_days: tuple[str, ...] = checked(("Mon", "Tue", "Wed", "Thu", "Fri"), each_of(WEEKDAYS))
-    holidays: tuple[dt.date, ...] = checked(())  # extra dates with no service
+    holidays: tuple[dt.date, ...] = checked(())  # local dates with no service, on top of the public holidays
+    public_holidays: bool = checked(True)  # Vietnam's public holidays, lunar Tết included (`holidays` package)
     season: str = checked("dry", one_of(SEASONS))
     time_limit_s: float = checked(150.0, POSITIVE)  # safety cap; the work budget normally stops the search first
     max_iterations: int = checked(1_000_000, POSITIVE)  # work budget: search steps (reproducible, unlike wall time)
@@ -158,8 +170,11 @@ class VehicleConfig:
     depot: str = checked("DEPOT")
     overnight_kinds: tuple[str, ...] = checked(("depot", "culture_centre", "border_post"), each_of(OVERNIGHT_KINDS))
     max_driving_h_per_day: float = checked(8.0, POSITIVE)
-    shift_start: str | None = checked(None, HHMM)  # None: the [service] shift
-    shift_end: str | None = checked(None, HHMM)
+    #: Working hours by weekday, e.g. "Mon-Fri 07:00-17:00; Sat 07:00-11:00" or "Mon-Fri 16:30-19:30";
+    #: None: the [service] shift on the [plan] working days.
+    hours: str | None = checked(
+        None, rule(lambda v: _hours_ok(v), "must be '[Days] HH:MM-HH:MM; ...' with at most one interval per weekday")
+    )
 
 
 @dataclass(frozen=True)
@@ -240,13 +255,37 @@ class Config:
         """Last day of the cycle (inclusive)."""
         return self.start_date + dt.timedelta(days=7 * self.plan.weeks - 1)
 
+    def holidays(self) -> dict[dt.date, str]:
+        """Dates of the cycle with no service and why: public holidays (if on) and the local list."""
+        out: dict[dt.date, str] = {}
+        if self.plan.public_holidays:
+            years = range(self.start_date.year, self.end_date.year + 1)
+            for d, name in sorted(public_holidays.country_holidays("VN", years=years, language="vi").items()):
+                if self.start_date <= d <= self.end_date:
+                    out[d] = str(name)
+        for d in self.plan.holidays:
+            out.setdefault(d, "ngày nghỉ của địa phương")
+        return out
+
+    def vehicle_hours(self, vehicle: VehicleConfig, date: dt.date) -> tuple[int, int] | None:
+        """The vehicle's working hours on ``date`` (minutes after midnight), or None when it does not work.
+
+        Holidays are not working days for anyone; see :meth:`working_dates`.
+        """
+        if vehicle.hours:
+            wins = windows_on(parse_time_windows(vehicle.hours), date.weekday())
+            return wins[0] if wins else None
+        if WEEKDAYS[date.weekday()] in self.plan.working_days:
+            return self.service.minutes("shift_start"), self.service.minutes("shift_end")
+        return None
+
     def working_dates(self) -> list[dt.date]:
-        days = set(self.plan.working_days)
-        holidays = set(self.plan.holidays)
+        """Dates of the cycle, holidays excepted, on which at least one vehicle works."""
+        holidays = self.holidays()
         out = []
         for k in range(7 * self.plan.weeks):
             d = self.start_date + dt.timedelta(days=k)
-            if WEEKDAYS[d.weekday()] in days and d not in holidays:
+            if d not in holidays and any(self.vehicle_hours(v, d) for v in self.vehicles):
                 out.append(d)
         return out
 
@@ -264,12 +303,6 @@ class Config:
     def minutes(self, key: str) -> int:
         """A ``[service]`` time of day in minutes after midnight."""
         return self.service.minutes(key)
-
-    def vehicle_shift_min(self, vehicle: VehicleConfig) -> tuple[int, int]:
-        """The vehicle's working day in minutes after midnight (its own shift, else the service's)."""
-        start = vehicle.shift_start or self.service.shift_start
-        end = vehicle.shift_end or self.service.shift_end
-        return minutes_of(start), minutes_of(end)
 
     def to_dict(self) -> dict:
         """Plain TOML-shaped data (dates as ISO strings); ``make_config(c.to_dict())`` gives ``c`` back."""
@@ -466,12 +499,6 @@ def _cross_checks(cfg: Config, b: _Builder) -> None:
         b.bad("[service]", "lunch_latest_end", s.lunch_latest_end, f"leaves less than lunch_min ({s.lunch_min} min)")
     if s.books_max < s.books_min:
         b.bad("[service]", "books_max", s.books_max, f"must be >= books_min ({s.books_min})")
-    for v in cfg.vehicles:
-        if v.shift_start and v.shift_end and _hhmm_ok(v.shift_start) and _hhmm_ok(v.shift_end):
-            if minutes_of(v.shift_end) <= minutes_of(v.shift_start):
-                b.bad(
-                    f"[[vehicles]] id={v.id}", "shift_end", v.shift_end, f"must be after shift_start ({v.shift_start})"
-                )
 
 
 def read_toml(path: Path) -> dict:

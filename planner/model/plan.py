@@ -17,7 +17,8 @@ STOP_KINDS = ("start", "village", "site", "lunch", "overnight", "end")
 CHANNELS = ("van_stop", "walk", "fixed_point", "unserved")
 UNSERVED_REASONS = (
     "unreachable",  # no road the vehicle may use reaches it in this season
-    "too_far_for_shift",  # no lodging/depot within a shift's reach there and back
+    "too_far_for_shift",  # no lodging/depot within a shift's (or a day's driving limit's) reach there and back
+    "outside_its_hours",  # the village's own time windows never meet the fleet's working hours
     "not_enough_time",  # reachable, but the fleet's time went to higher-priority villages
     "fixed_point_only",  # only served by a fixed library point (not a van stop)
 )

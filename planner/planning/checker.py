@@ -39,8 +39,6 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
     """
     cfg = problem.config
     out: list[str] = []
-    shift_start = cfg.minutes("shift_start")
-    shift_end = cfg.minutes("shift_end")
     lunch_lo = cfg.minutes("lunch_earliest")
     lunch_hi_end = cfg.minutes("lunch_latest_end")
     lunch_len = cfg.service.lunch_min
@@ -60,6 +58,9 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
             out.append(f"{tag}: unknown vehicle")
             continue
         m = problem.matrix_for(veh)
+        hours = cfg.vehicle_hours(veh, day.date) or (0, 0)
+        shift_start, shift_end = hours
+        lunch_due = hours[0] <= lunch_lo and lunch_hi_end <= hours[1]
         if day.date not in working:
             out.append(f"{tag}: not a working date")
         stops = day.stops
@@ -72,7 +73,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
         if len(day.legs) != max(0, len(stops) - 1):
             out.append(f"{tag}: {len(day.legs)} legs for {len(stops)} stops")
         lunches = [s for s in stops if s.kind == "lunch"]
-        if any(s.kind in ("village", "site") for s in stops):
+        if any(s.kind in ("village", "site") for s in stops) and lunch_due:
             if len(lunches) != 1:
                 out.append(f"{tag}: {len(lunches)} lunch breaks (expected 1)")
         for s in lunches:

@@ -57,15 +57,42 @@ def _t(problem: Problem, date: dt.date, minutes: int) -> int:
     return (date - problem.start_date).days * DAY_S + minutes * 60
 
 
+def vehicle_hours_table(problem: Problem) -> list[dict[dt.date, tuple[int, int] | None]]:
+    """Per vehicle (in fleet order), its working hours on each date of the plan (minutes), or None."""
+    cfg = problem.config
+    return [{d: cfg.vehicle_hours(v, d) for d in problem.dates} for v in problem.vehicles]
+
+
+def day_bounds(hours: list[dict], date: dt.date) -> tuple[int, int]:
+    """The earliest start and latest end of any vehicle's hours on ``date`` (minutes)."""
+    spans = [h[date] for h in hours if h[date]]
+    return min(a for a, _ in spans), max(b for _, b in spans)
+
+
+def stop_windows(problem: Problem, day_span: dict, village_id: str | None, service_s: int) -> tuple:
+    """Absolute intervals for the start of service at a stop: working hours ∩ the village's own windows."""
+    out = []
+    for d in problem.dates:
+        lo, hi = day_span[d]
+        own = problem.village_windows(village_id, d) if village_id else None
+        for a, b in own if own is not None else ((lo, hi),):
+            a, b = max(a, lo), min(b, hi)
+            if b * 60 - service_s >= a * 60:
+                out.append((_t(problem, d, a), _t(problem, d, b) - service_s))
+    return tuple(out)
+
+
 def build_model(problem: Problem, selection: Selection | None = None):
     """The kernel model of the district plan, its node table and (vehicle, week) per route."""
     selection = selection if selection is not None else select_stops(problem)
     cfg = problem.config
     svc = cfg.service
-    shift_start, shift_end = cfg.minutes("shift_start"), cfg.minutes("shift_end")
+    hours = vehicle_hours_table(problem)
+    day_span = {d: day_bounds(hours, d) for d in problem.dates}
     lunch_lo = cfg.minutes("lunch_earliest")
     lunch_min = svc.lunch_min
-    lunch_hi = cfg.minutes("lunch_latest_end") - lunch_min
+    lunch_end = cfg.minutes("lunch_latest_end")
+    lunch_hi = lunch_end - lunch_min
     village_service = svc.village_service_min * 60
     horizon = (problem.dates[-1] - problem.start_date).days * DAY_S + DAY_S
 
@@ -94,7 +121,7 @@ def build_model(problem: Problem, selection: Selection | None = None):
     for veh in problem.vehicles:
         if veh.depot not in depot_node:
             s = problem.site(veh.depot)
-            shifts = tuple((_t(problem, d, shift_start), _t(problem, d, shift_end)) for d in problem.dates)
+            shifts = tuple((_t(problem, d, day_span[d][0]), _t(problem, d, day_span[d][1])) for d in problem.dates)
             depot_node[veh.depot] = add(NodeInfo("depot", s.loc), 0, shifts, 0, 0, None, None)
 
     routes = [(k, w) for k, _ in enumerate(problem.vehicles) for w in range(len(problem.weeks))]
@@ -107,7 +134,10 @@ def build_model(problem: Problem, selection: Selection | None = None):
     box = cfg.fixed_points.box_books
     for si, st in enumerate(selection.stops):
         svc_s = village_service if st.kind == "village" else site_service
-        win = tuple((_t(problem, d, shift_start), _t(problem, d, shift_end) - svc_s) for d in problem.dates)
+        own = problem.villages[st.members[0]].id if st.kind == "village" and st.members else None
+        win = stop_windows(problem, day_span, own, svc_s)
+        if not win:
+            continue  # the village's own hours never meet a working day: reported by the explainer
         reach = tuple(
             r
             for r, (k, _) in enumerate(routes)
@@ -141,8 +171,8 @@ def build_model(problem: Problem, selection: Selection | None = None):
         veh = problem.vehicles[k]
         week = problem.weeks[w]
         for d, nxt in zip(week, week[1:]):
-            arrive = _t(problem, d, shift_end)
-            leave = _t(problem, nxt, shift_start)
+            arrive = _t(problem, d, (hours[k][d] or day_span[d])[1])
+            leave = _t(problem, nxt, (hours[k][nxt] or day_span[nxt])[0])
             members = []
             for s in problem.lodgings(veh):
                 at_depot = s.id == veh.depot
@@ -161,11 +191,15 @@ def build_model(problem: Problem, selection: Selection | None = None):
 
     n = len(nodes)
     day_index = {d: k for k, d in enumerate(problem.dates)}
+    earliest = min(lo for lo, _ in day_span.values())
+    latest = max(hi for _, hi in day_span.values())
+    # the day a node belongs to; its exact hours come from its windows and its vehicle's day windows
     shift_of = {
-        "depot": (shift_start * 60, shift_end * 60),
-        "village": (shift_start * 60, shift_end * 60 - village_service),
-        "site": (shift_start * 60, shift_end * 60 - site_service),
+        "depot": (earliest * 60, latest * 60),
+        "village": (earliest * 60, latest * 60 - village_service),
+        "site": (earliest * 60, latest * 60 - site_service),
     }
+    uniform = all(len({h[d] for h in hours}) == 1 for d in problem.dates)
     days = DaySchedule(
         offsets_s=tuple(_t(problem, d, 0) for d in problem.dates),
         step=tuple(1 if x.kind == "night" else 0 for x in nodes),
@@ -191,9 +225,20 @@ def build_model(problem: Problem, selection: Selection | None = None):
                 end=dn,
                 capacity=veh.capacity_books,
                 profile=profiles.index(veh.profile),
-                tw_start_s=_t(problem, week[0], shift_start),
-                tw_end_s=_t(problem, week[-1], shift_end),
-                breaks=tuple(Break(_t(problem, d, lunch_lo), _t(problem, d, lunch_hi), lunch_min * 60) for d in week),
+                tw_start_s=_t(problem, week[0], (hours[k][week[0]] or day_span[week[0]])[0]),
+                tw_end_s=_t(problem, week[-1], (hours[k][week[-1]] or day_span[week[-1]])[1]),
+                # lunch on the days whose hours hold the whole lunch window (not on an evening session)
+                breaks=tuple(
+                    Break(_t(problem, d, lunch_lo), _t(problem, d, lunch_hi), lunch_min * 60)
+                    for d in week
+                    if hours[k][d] and hours[k][d][0] <= lunch_lo and lunch_end <= hours[k][d][1]
+                ),
+                day_windows=None
+                if uniform
+                else tuple(
+                    (_t(problem, d, hours[k][d][0]), _t(problem, d, hours[k][d][1])) if hours[k][d] else None
+                    for d in problem.dates
+                ),
                 name=f"{veh.id}-w{w + 1}",
                 max_driving_per_day_s=int(veh.max_driving_h_per_day * 3600) if veh.max_driving_h_per_day < 24 else None,
             )
@@ -562,6 +607,11 @@ def _make_day(problem, veh, date, week_idx, events, legs, nodes, selection) -> D
     return Day(vehicle=veh.id, date=date, week=week_idx + 1, stops=tuple(stops), legs=legs_t)
 
 
+def hm(minutes: int) -> str:
+    """Minutes after midnight as ``HH:MM``."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 class _Explainer:
     """Reasons a person can act on, for villages short of their visits."""
 
@@ -569,7 +619,10 @@ class _Explainer:
         self.p = problem
         self.sel = selection
         cfg = problem.config
-        self.shift_s = (cfg.minutes("shift_end") - cfg.minutes("shift_start")) * 60
+        hours = [h for table in vehicle_hours_table(problem) for h in table.values() if h]
+        self.shift_s = max((b - a for a, b in hours), default=0) * 60
+        self.day_span = {d: day_bounds(vehicle_hours_table(problem), d) for d in problem.dates}
+        self.drive_limit_s = max(v.max_driving_h_per_day for v in problem.vehicles) * 3600
         self.lunch_s = cfg.service.lunch_min * 60
         self.service_s = cfg.service.village_service_min * 60
         self.pen_pp = cfg.service.penalty_per_person
@@ -595,6 +648,12 @@ class _Explainer:
             )
             walk = f", and no stop the fleet can reach is within a {self.walk_m:,.0f} m walk" if self.walk_m else ""
             return "unreachable", f"no vehicle of the fleet ({fleet}) can reach it in the {season} season: {far}{walk}"
+        if stop.kind == "village" and not stop_windows(p, self.day_span, v.id, self.service_s):
+            spans = "; ".join(f"{hm(w.start_min)}-{hm(w.end_min)}" for w in v.time_windows)
+            return "outside_its_hours", (
+                f"its time windows ({spans}) never leave {self.service_s / 3600:.1f} h of service "
+                "inside the fleet's working hours"
+            )
         best_round = math.inf
         for veh in p.vehicles:
             m = p.matrix_for(veh)
@@ -614,6 +673,11 @@ class _Explainer:
                 f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back "
                 f"+ {self.service_s / 3600:.1f} h service + {self.lunch_s / 3600:.1f} h lunch = {need / 3600:.1f} h, "
                 f"more than the {self.shift_s / 3600:.1f} h shift"
+            )
+        if best_round > self.drive_limit_s:
+            return "too_far_for_shift", (
+                f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back, "
+                f"more than the {self.drive_limit_s / 3600:.1f} h of driving a crew may do in a day"
             )
         return "not_enough_time", (
             f"got {got} of {required} visit(s): {where} is reachable ({best_round / 3600:.1f} h there and back from the "
