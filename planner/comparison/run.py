@@ -151,16 +151,14 @@ def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -
 def village_status(v) -> str:
     """The class of one :class:`planner.model.plan.VillageService`, one of :data:`STATUSES`.
 
-    A fixed library point serves its villages all the time, so they count as served at
-    their frequency; a village served by the van (own stop or walking) counts only when it
-    got all its required visits, else it is ``below_frequency``.
+    A village counts in its channel only when it is served at its frequency
+    (:attr:`VillageService.at_frequency`: for a fixed-point village, when its point got the
+    required restocks), else it is ``below_frequency``.
     """
     if v.channel == "unserved":
         return "never_reached"
-    if v.channel == "fixed_point":
-        return "fixed_point"
-    if v.channel in ("van_stop", "walk"):
-        return v.channel if v.visits >= v.visits_required else "below_frequency"
+    if v.channel in ("van_stop", "walk", "fixed_point"):
+        return v.channel if v.at_frequency else "below_frequency"
     raise ValueError(
         f"village {v.village_id}: unknown channel {v.channel!r} (expected one of van_stop, walk, fixed_point, unserved)"
     )

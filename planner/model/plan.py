@@ -112,6 +112,12 @@ class VillageService:
     visit_dates: tuple[str, ...] = ()
     children: int = 0
 
+    @property
+    def at_frequency(self) -> bool:
+        """Served as often as required, through any channel. The one definition used everywhere:
+        a fixed-point village counts only when its point got the required restocks."""
+        return self.channel != "unserved" and self.visits >= self.visits_required
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["served_by"] = list(self.served_by)
@@ -157,8 +163,8 @@ class Plan:
         s["villages_served"] = len(served)
         s["population_served"] = sum(v.population for v in served)
         s["children_served"] = sum(v.children for v in served)
-        s["population_served_at_frequency"] = sum(v.population for v in served if v.visits >= v.visits_required)
-        s["villages_served_at_frequency"] = sum(1 for v in served if v.visits >= v.visits_required)
+        s["population_served_at_frequency"] = sum(v.population for v in served if v.at_frequency)
+        s["villages_served_at_frequency"] = sum(1 for v in served if v.at_frequency)
         for ch in CHANNELS:
             s[f"population_{ch}"] = sum(v.population for v in self.villages if v.channel == ch)
         s.update(
