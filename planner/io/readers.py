@@ -71,6 +71,11 @@ FIELDS = {
         "time_window",
         "time_windows",
         "post2025_commune",
+        "priority",
+        "disadvantaged",
+        "market_days",
+        "market_required",
+        "walk_limit_m",
     ),
     "sites": (
         "id",
@@ -101,9 +106,22 @@ STR_FIELDS = {
     "post2025_commune",
     "time_window",
     "time_windows",
+    "market_days",
 }
-INT_FIELDS = {"population", "households", "children", "coverage_radius_m", "stock_books", "visits_per_cycle"}
+INT_FIELDS = {
+    "population",
+    "households",
+    "children",
+    "coverage_radius_m",
+    "stock_books",
+    "visits_per_cycle",
+    "walk_limit_m",
+}
+#: Decimal fields (a weight).
+FLOAT_FIELDS = {"priority"}
 BOOL_FIELDS = {
+    "disadvantaged",
+    "market_required",
     "approx_position",
     "approx_name",
     "approx_population",
@@ -394,6 +412,12 @@ def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, i
                 df[col] = pd.array(vals, dtype="Int64") if None in vals else np.array(vals, dtype="int64")
             else:
                 df[col] = pd.Series(vals, index=df.index, dtype=object)
+        elif col in FLOAT_FIELDS:
+            nums = pd.to_numeric(df[col], errors="coerce")
+            for i, (v, x) in enumerate(zip(df[col], nums)):
+                if x != x and v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v).strip():
+                    sink.error(feature_label(ids.iat[i], i + first_row), col, v, "not a number")
+            df[col] = nums.astype(float)
         elif col in BOOL_FIELDS:
             out = []
             for i, v in enumerate(df[col]):

@@ -51,7 +51,7 @@ from planner.model.area import (
     VILLAGE_FIELDS,
     Area,
 )
-from planner.model.calendar import parse_time_windows
+from planner.model.calendar import parse_market_days, parse_time_windows
 from planner.model.errors import Problem
 
 LAYERS = ("communes", "villages", "sites", "roads")
@@ -196,7 +196,30 @@ def _check_layer(layer: _Layer, *, has_communes: bool) -> None:
         for col in ("time_window", "time_windows"):
             if col in gdf:
                 _time_windows(layer, col)
+    if kind == "villages":
+        _ints(layer, "walk_limit_m")
+        _market_days(layer)
+        _priorities(layer)
     _geometries(layer)
+
+
+def _market_days(layer: _Layer) -> None:
+    if "market_days" not in layer.gdf:
+        return
+    for i, v in enumerate(layer.gdf["market_days"]):
+        try:
+            parse_market_days(_clean(v))
+        except ValueError as exc:
+            layer.error(i, "market_days", v, str(exc))
+
+
+def _priorities(layer: _Layer) -> None:
+    if "priority" not in layer.gdf:
+        return
+    for i, v in enumerate(layer.gdf["priority"]):
+        v = _clean(v)
+        if v is not None and not (isinstance(v, (int, float)) and v > 0):
+            layer.error(i, "priority", v, "must be a number > 0 (1 = normal, 2 = twice the weight)")
 
 
 def _ints(layer: _Layer, col: str, *, required: bool = False, lo: int = 0, hi: int | None = None) -> None:

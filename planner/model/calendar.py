@@ -8,8 +8,11 @@ minutes after midnight internally; a visit must start and end inside one interva
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
+
+from lunardate import LunarDate
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ALL_DAYS = frozenset(range(7))
@@ -70,3 +73,43 @@ def parse_time_windows(text: object) -> tuple[DailyWindow, ...]:
 def windows_on(windows: tuple[DailyWindow, ...], weekday: int) -> tuple[tuple[int, int], ...]:
     """Intervals (minutes) open on a weekday; ``None`` windows (no rule) are handled by the caller."""
     return tuple(sorted((w.start_min, w.end_min) for w in windows if weekday in w.weekdays))
+
+
+@dataclass(frozen=True)
+class MarketDays:
+    """When a village's market (chợ phiên) is held: weekdays, or days of the lunar month."""
+
+    weekdays: frozenset[int] = frozenset()
+    lunar_days: frozenset[int] = frozenset()
+
+    def on(self, date: dt.date) -> bool:
+        """Whether ``date`` is a market day. Lunar days use the Chinese calendar (UTC+8), which
+        matches Vietnam's (UTC+7) except on rare new moons near midnight."""
+        if date.weekday() in self.weekdays:
+            return True
+        return bool(self.lunar_days) and LunarDate.fromSolarDate(date.year, date.month, date.day).day in self.lunar_days
+
+
+_LUNAR = re.compile(r"^\s*(?:lunar|âm lịch|am lich)\s*:?\s*(?P<days>\d{1,2}(?:\s*,\s*\d{1,2})*)\s*$", re.IGNORECASE)
+
+
+def parse_market_days(text: object) -> MarketDays | None:
+    """``"Sun"``, ``"Tue, Sat"`` or ``"lunar 5, 15, 25"`` (days of the lunar month); None when empty.
+
+    Raises
+    ------
+    ValueError
+        Naming the text when it is neither form, or a lunar day outside 1-30.
+    """
+    if text is None or (isinstance(text, float) and text != text) or str(text).strip() == "":
+        return None
+    m = _LUNAR.match(str(text))
+    if m:
+        days = frozenset(int(x) for x in m["days"].split(","))
+        if not all(1 <= d <= 30 for d in days):
+            raise ValueError(f"'{text}': lunar days must be from 1 to 30")
+        return MarketDays(lunar_days=days)
+    try:
+        return MarketDays(weekdays=_days(str(text).replace(" ", "")))
+    except ValueError:
+        raise ValueError(f"'{text}' is not market days: weekdays like 'Sun' or 'Tue,Sat', or 'lunar 5,15,25'") from None

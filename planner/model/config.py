@@ -38,6 +38,7 @@ OVERNIGHT_KINDS = ("depot", "culture_centre", "border_post", "learning_centre", 
 FIXED_POINT_ACTIVATABLE = ("culture_centre", "learning_centre", "post_office_point", "private_library", "school")
 ROAD_CLASSES = ("national", "provincial", "commune", "track")
 MAX_WEEKS = 8
+WALK_PROFILE = "walk"
 
 
 def _hhmm_ok(value: object) -> bool:
@@ -161,6 +162,50 @@ class FixedPointsSection:
 
 
 @dataclass(frozen=True)
+class ObjectiveSection:
+    """``[objective]``: what a visit is worth (see the README's formula) and fairness between communes.
+
+    A village's weight is ``(people + child_weight × children) × (1 + min(remote_weight_per_h ×
+    hours from the depot, remote_weight_cap)) × (1 + disadvantaged_weight if disadvantaged) ×
+    priority``; its first visit in the cycle counts ``first_visit_factor`` times a repeat.
+    """
+
+    first_visit_factor: float = checked(3.0, rule(lambda v: v >= 1, "must be >= 1"))
+    child_weight: float = checked(1.0, NON_NEGATIVE)
+    remote_weight_per_h: float = checked(0.25, NON_NEGATIVE)
+    remote_weight_cap: float = checked(1.0, NON_NEGATIVE)
+    disadvantaged_weight: float = checked(0.5, NON_NEGATIVE)
+    #: every commune gets at least this share of its people served at frequency, or the plan says why
+    commune_floor_pct: float = checked(0.0, rule(lambda v: 0 <= v <= 100, "must be a percentage 0-100"))
+    floor_rounds: int = checked(3, NON_NEGATIVE)  # re-solves that raise the weight of communes below the floor
+    market_day: str = checked("preferred", one_of(("preferred", "required", "ignored")))
+    market_bonus: float = checked(0.25, NON_NEGATIVE)  # a preferred market-day visit is worth this much more
+    walk_full_credit_m: float = checked(1000.0, NON_NEGATIVE)  # walking credit is full up to here, then falls
+
+
+@dataclass(frozen=True)
+class FuelConfig:
+    """Fuel use of one vehicle profile."""
+
+    litres_per_100km: float = checked(0.0, NON_NEGATIVE)
+
+
+@dataclass(frozen=True)
+class CostsSection:
+    """``[costs]``: what a plan costs, in Vietnamese đồng (VND). Defaults: see the README's sources."""
+
+    fuel_price_vnd_per_l: float = checked(20_000.0, NON_NEGATIVE)
+    fuel: dict[str, FuelConfig] = field(
+        default_factory=lambda: {"van": FuelConfig(12.0), "motorbike": FuelConfig(2.5), "walk": FuelConfig(0.0)}
+    )
+    per_diem_vnd_per_day: float = checked(200_000.0, NON_NEGATIVE)  # phụ cấp lưu trú, per crew member per day away
+    lodging_vnd_per_night: float = checked(300_000.0, NON_NEGATIVE)  # per crew member per night away
+    overtime_vnd_per_h: float = checked(0.0, NON_NEGATIVE)  # per crew member per hour past 8 h of work a day
+    crew_size: int = checked(2, POSITIVE)  # driver and librarian
+    budget_cap_vnd_per_cycle: float = checked(0.0, NON_NEGATIVE)  # 0 = no cap
+
+
+@dataclass(frozen=True)
 class VehicleConfig:
     """``[[vehicles]]``: one vehicle of the fleet and its crew's working day."""
 
@@ -224,6 +269,7 @@ SECTIONS: dict[str, type] = {
     "service": ServiceSection,
     "frequency": FrequencySection,
     "fixed_points": FixedPointsSection,
+    "objective": ObjectiveSection,
 }
 
 
@@ -235,6 +281,8 @@ class Config:
     service: ServiceSection = field(default_factory=ServiceSection)
     frequency: FrequencySection = field(default_factory=FrequencySection)
     fixed_points: FixedPointsSection = field(default_factory=FixedPointsSection)
+    objective: ObjectiveSection = field(default_factory=ObjectiveSection)
+    costs: CostsSection = field(default_factory=CostsSection)
     vehicles: tuple[VehicleConfig, ...] = (VehicleConfig(),)
     profiles: dict[str, ProfileConfig] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
     source: str = field(default="defaults", compare=False)
@@ -297,7 +345,8 @@ class Config:
             speeds_kph=dataclasses.asdict(speeds),
             offroad_kph=float(p.offroad_kph),
             max_connector_m=float(p.max_connector_m),
-            closed_segments=self.season == "rainy",
+            # walkers use paths closed to vehicles in the rainy season
+            closed_segments=self.season == "rainy" and name != WALK_PROFILE,
         )
 
     def minutes(self, key: str) -> int:
@@ -309,6 +358,7 @@ class Config:
         return _plain(
             {
                 **{name: getattr(self, name) for name in SECTIONS},
+                "costs": self.costs,
                 "vehicles": self.vehicles,
                 "profiles": self.profiles,
             }
@@ -448,7 +498,7 @@ def make_config(raw: dict, source: str = "config") -> Config:
     b = _Builder(source)
     if not isinstance(raw, dict):
         raise InputError([Problem(source, "-", "-", raw, "configuration must be a table")])
-    known = {*SECTIONS, "vehicles", "profiles"}
+    known = {*SECTIONS, "costs", "vehicles", "profiles"}
     for key in raw:
         if key not in known:
             near = difflib.get_close_matches(str(key), sorted(known), n=1)
@@ -456,6 +506,7 @@ def make_config(raw: dict, source: str = "config") -> Config:
             b.bad("-", str(key), raw[key], f"unknown section{hint}; known sections: {', '.join(sorted(known))}")
     sections = {name: b.build(cls, raw.get(name, {}), f"[{name}]") for name, cls in SECTIONS.items()}
 
+    costs = build_costs(b, raw.get("costs", {}))
     profiles = dict(DEFAULT_PROFILES)
     raw_profiles = raw.get("profiles", {})
     if not isinstance(raw_profiles, dict):
@@ -481,11 +532,27 @@ def make_config(raw: dict, source: str = "config") -> Config:
         if dup:
             b.bad("[[vehicles]]", "id", dup, "vehicle ids must be unique")
 
-    cfg = Config(**sections, vehicles=tuple(vehicles), profiles=profiles, source=source)
+    cfg = Config(**sections, costs=costs, vehicles=tuple(vehicles), profiles=profiles, source=source)
     _cross_checks(cfg, b)
     if b.problems:
         raise InputError(b.problems)
     return cfg
+
+
+def build_costs(b: _Builder, data: object) -> CostsSection:
+    """``[costs]`` with its ``[costs.fuel.PROFILE]`` tables merged over the defaults."""
+    if not isinstance(data, dict):
+        b.bad("[costs]", "-", data, "must be a table of keys")
+        return CostsSection()
+    fuel = dict(CostsSection().fuel)
+    raw_fuel = data.get("fuel", {})
+    if not isinstance(raw_fuel, dict):
+        b.bad("[costs]", "fuel", raw_fuel, "must be a table of profiles")
+        raw_fuel = {}
+    for name, f in raw_fuel.items():
+        fuel[name] = b.build(FuelConfig, f, f"[costs.fuel.{name}]")
+    plain = b.build(CostsSection, {k: v for k, v in data.items() if k != "fuel"}, "[costs]")
+    return dataclasses.replace(plain, fuel=fuel)
 
 
 def _cross_checks(cfg: Config, b: _Builder) -> None:
@@ -497,6 +564,9 @@ def _cross_checks(cfg: Config, b: _Builder) -> None:
         s.minutes("lunch_latest_end") - s.minutes("lunch_earliest") < s.lunch_min
     ):
         b.bad("[service]", "lunch_latest_end", s.lunch_latest_end, f"leaves less than lunch_min ({s.lunch_min} min)")
+    for v in cfg.vehicles:
+        if v.profile in cfg.profiles and v.profile not in cfg.costs.fuel:
+            b.bad("[costs.fuel]", v.profile, None, f"vehicle {v.id} uses profile {v.profile}: give its litres_per_100km")
     if s.books_max < s.books_min:
         b.bad("[service]", "books_max", s.books_max, f"must be >= books_min ({s.books_min})")
 

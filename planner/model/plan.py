@@ -111,6 +111,12 @@ class VillageService:
     served_by: tuple[str, ...] = ()  # stop ids (van stops or fixed points)
     visit_dates: tuple[str, ...] = ()
     children: int = 0
+    credit: float = 1.0  # share of its people counted (walking credit falls with the distance walked)
+
+    @property
+    def people_served(self) -> int:
+        """People counted as served: the whole village, or its walking credit's share."""
+        return 0 if self.channel == "unserved" else int(round(self.population * self.credit))
 
     @property
     def at_frequency(self) -> bool:
@@ -161,12 +167,14 @@ class Plan:
         # visited twice in a cycle counts once.
         served = [v for v in self.villages if v.channel != "unserved"]
         s["villages_served"] = len(served)
-        s["population_served"] = sum(v.population for v in served)
-        s["children_served"] = sum(v.children for v in served)
-        s["population_served_at_frequency"] = sum(v.population for v in served if v.at_frequency)
+        s["population_served"] = sum(v.people_served for v in served)
+        s["children_served"] = sum(int(round(v.children * v.credit)) for v in served)
+        s["population_served_at_frequency"] = sum(v.people_served for v in served if v.at_frequency)
         s["villages_served_at_frequency"] = sum(1 for v in served if v.at_frequency)
         for ch in CHANNELS:
-            s[f"population_{ch}"] = sum(v.population for v in self.villages if v.channel == ch)
+            s[f"population_{ch}"] = sum(
+                v.population if ch == "unserved" else v.people_served for v in self.villages if v.channel == ch
+            )
         s.update(
             villages_total=self.villages_total,
             population_total=self.population_total,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.model.area import FIXED_POINT_KINDS, Area
-from planner.model.calendar import DailyWindow, windows_on
+from planner.model.calendar import DailyWindow, MarketDays, windows_on
 from planner.model.config import Config, VehicleConfig
 from planner.model.matrices import Matrices
 
@@ -35,6 +35,11 @@ class VillageRow:
     lon: float
     lat: float
     time_windows: tuple[DailyWindow, ...] = ()  # when a visit may take place; () = the whole shift
+    priority: float = 1.0  # a weight set by the district (e.g. carried over after a missed visit)
+    disadvantaged: bool = False  # listed as especially disadvantaged (đặc biệt khó khăn)
+    market: MarketDays | None = None  # its market days (chợ phiên)
+    market_required: bool = False  # visit only on a market day (else: preferred, per the objective)
+    walk_limit_m: float | None = None  # its own walking limit (None: the plan's)
 
 
 @dataclass(frozen=True)

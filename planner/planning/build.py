@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from planner.model.area import Area
-from planner.model.calendar import DailyWindow, parse_time_windows
+from planner.model.calendar import DailyWindow, parse_market_days, parse_time_windows
 from planner.model.config import Config
 from planner.model.errors import InputError, NoPlanError
 from planner.model.errors import Problem as InputProblem
@@ -83,6 +85,11 @@ def build_problem(area: Area, config: Config) -> Problem:
             lon=float(r.geometry.x),
             lat=float(r.geometry.y),
             time_windows=village_time_windows(r),
+            priority=float(r["priority"]) if _given(r, "priority") else 1.0,
+            disadvantaged=bool(r["disadvantaged"]) if _given(r, "disadvantaged") else False,
+            market=parse_market_days(r["market_days"]) if _given(r, "market_days") else None,
+            market_required=bool(r["market_required"]) if _given(r, "market_required") else False,
+            walk_limit_m=float(r["walk_limit_m"]) if _given(r, "walk_limit_m") else None,
         )
         for k, (_, r) in enumerate(vdf.iterrows())
     )
@@ -139,3 +146,11 @@ def village_time_windows(row) -> tuple[DailyWindow, ...]:
         if key in row and row[key] is not None and row[key] == row[key]:
             return parse_time_windows(row[key])
     return ()
+
+
+def _given(row, key: str) -> bool:
+    """Whether an optional column holds a value in this row."""
+    if key not in row:
+        return False
+    v = row[key]
+    return v is not None and v is not pd.NA and v == v and str(v).strip() != ""

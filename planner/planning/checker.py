@@ -211,7 +211,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
     for k, v in days_sum.items():
         if abs(s[k] - v) > 0.11:
             out.append(f"summary {k} = {s[k]}, the days add up to {v}")
-    served_pop = sum(v.population for v in plan.villages if v.channel != "unserved")
+    served_pop = sum(v.people_served for v in plan.villages if v.channel != "unserved")
     if s["population_served"] != served_pop:
         out.append(f"summary population_served = {s['population_served']}, villages add up to {served_pop}")
     if s["population_total"] != sum(v.population for v in problem.villages):

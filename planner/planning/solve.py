@@ -32,6 +32,7 @@ from planner.model.errors import NoPlanError
 from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
 from planner.model.problem import Problem, min_spacing_days
 from planner.planning.covering import Selection, select_stops
+from planner.planning.objective import village_weights, visit_value, walk_credit
 
 DAY_S = 86400
 
@@ -69,10 +70,13 @@ def day_bounds(hours: list[dict], date: dt.date) -> tuple[int, int]:
     return min(a for a, _ in spans), max(b for _, b in spans)
 
 
-def stop_windows(problem: Problem, day_span: dict, village_id: str | None, service_s: int) -> tuple:
-    """Absolute intervals for the start of service at a stop: working hours ∩ the village's own windows."""
+def stop_windows(problem: Problem, day_span: dict, village_id: str | None, service_s: int, only=None) -> tuple:
+    """Absolute intervals for the start of service at a stop: working hours ∩ the village's own windows
+    (on the dates in ``only``, when given)."""
     out = []
     for d in problem.dates:
+        if only is not None and d not in only:
+            continue
         lo, hi = day_span[d]
         own = problem.village_windows(village_id, d) if village_id else None
         for a, b in own if own is not None else ((lo, hi),):
@@ -82,7 +86,27 @@ def stop_windows(problem: Problem, day_span: dict, village_id: str | None, servi
     return tuple(out)
 
 
-def build_model(problem: Problem, selection: Selection | None = None):
+@dataclass(frozen=True)
+class MarketPlan:
+    """The working dates that are a village's market days, and whether a visit must fall on one."""
+
+    dates: frozenset[dt.date]
+    required: bool
+
+
+def market_dates(problem: Problem, village_id: str | None) -> MarketPlan | None:
+    """The market-day rule that applies to a village's visits (None: no market rule)."""
+    mode = problem.config.objective.market_day
+    if village_id is None or mode == "ignored":
+        return None
+    v = problem.village(village_id)
+    if v.market is None:
+        return None
+    dates = frozenset(d for d in problem.dates if v.market.on(d))
+    return MarketPlan(dates, v.market_required or mode == "required")
+
+
+def build_model(problem: Problem, selection: Selection | None = None, boost: dict[str, float] | None = None):
     """The kernel model of the district plan, its node table and (vehicle, week) per route."""
     selection = selection if selection is not None else select_stops(problem)
     cfg = problem.config
@@ -128,7 +152,7 @@ def build_model(problem: Problem, selection: Selection | None = None):
 
     # stops (villages with their walkers, fixed points to restock): one node per wanted visit
     site_service = svc.site_service_min * 60
-    pen_pp = svc.penalty_per_person
+    weights = village_weights(problem, boost)
     groups: list[NodeGroup] = []
     precedences: list[Precedence] = []
     box = cfg.fixed_points.box_books
@@ -150,20 +174,26 @@ def build_model(problem: Problem, selection: Selection | None = None):
             continue
         gap = int(min_spacing_days(cfg, st.visits) * DAY_S) - DAY_S // 2
         books = books_for(st.population, problem) if st.kind == "village" else box
-        prev = None
+        members, credits = (st.members, st.credits) if st.kind == "village" else (st.covered, (1.0,) * len(st.covered))
+        market = market_dates(problem, own)
+        if market is not None and market.required:
+            win = stop_windows(problem, day_span, own, svc_s, only=market.dates)
+            if not win:
+                continue  # no market day in the cycle's working days: reported by the explainer
+        prev: list[int] = []
         for c in range(st.visits):
-            n = add(
-                NodeInfo(st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site),
-                svc_s,
-                win,
-                books,
-                pen_pp * max(1, st.population),
-                None,
-                reach,
-            )
-            if prev is not None:
-                precedences.append(Precedence(prev, n, max(0, gap)))
-            prev = n
+            value = visit_value(problem, weights, members, credits, first=c == 0)
+            info = NodeInfo(st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site)
+            alternatives = [(win, 0)]
+            if market is not None and not market.required:
+                on_market = stop_windows(problem, day_span, own, svc_s, only=market.dates)
+                if on_market:  # a market-day visit, or any other day at the cost of the market bonus
+                    alternatives = [(on_market, 0), (win, int(round(cfg.objective.market_bonus * value)))]
+            here = [add(info, svc_s, w, books, value, None, reach, extra) for w, extra in alternatives]
+            if len(here) > 1:
+                groups.append(NodeGroup(tuple(here), value, 1))
+            precedences.extend(Precedence(a, b, max(0, gap)) for a in prev for b in here)
+            prev = here
 
     # overnight nodes per route, night and lodging
     night_away_cost = svc.night_away_cost
@@ -288,22 +318,81 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
     time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan.time_limit_s)
     seed = int(seed if seed is not None else cfg.plan.seed)
     selection = select_stops(problem)
-    model, nodes, routes = build_model(problem, selection)
-    res = kernel.solve(
-        model,
-        time_limit_s=time_limit_s,
-        seed=seed,
-        backend="ortools",
-        first_solution=cfg.plan.first_solution,
-        max_iterations=cfg.plan.max_iterations,
-        on_progress=on_progress,
-    )
-    if res.status == "no_solution":
-        raise NoPlanError(
-            f"the solver found no plan in {time_limit_s:.0f} s for {len(problem.villages)} villages and "
-            f"{len(problem.vehicles)} vehicle(s); try a longer --time-limit"
+    floor = cfg.objective.commune_floor_pct
+    boost: dict[str, float] = {}
+    rounds = cfg.objective.floor_rounds if floor > 0 else 0
+    for round_ in range(rounds + 1):
+        model, nodes, routes = build_model(problem, selection, boost)
+        res = kernel.solve(
+            model,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            backend="ortools",
+            first_solution=cfg.plan.first_solution,
+            max_iterations=cfg.plan.max_iterations,
+            on_progress=on_progress,
         )
-    return to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed)
+        if res.status == "no_solution":
+            raise NoPlanError(
+                f"the solver found no plan in {time_limit_s:.0f} s for {len(problem.villages)} villages and "
+                f"{len(problem.vehicles)} vehicle(s); try a longer --time-limit"
+            )
+        plan = to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed)
+        short = communes_below(plan, floor)
+        if not short or round_ == rounds:
+            break
+        for code in short:
+            boost[code] = boost.get(code, 1.0) * FLOOR_BOOST
+    if floor > 0:
+        plan.run["commune_floor"] = floor_report(plan, floor, round_, boost)
+    return plan
+
+
+#: Each re-solve multiplies the weight of a commune below the floor by this.
+FLOOR_BOOST = 3.0
+#: Reasons that no amount of time or weight can overcome.
+CANNOT_SERVE = ("unreachable", "too_far_for_shift", "outside_its_hours")
+
+
+def commune_shares(plan: Plan) -> dict[str, tuple[str, int, int]]:
+    """Per commune code: (name, people, people served at frequency)."""
+    out: dict[str, list] = {}
+    for v in plan.villages:
+        row = out.setdefault(v.commune_code, [v.commune, 0, 0])
+        row[1] += v.population
+        row[2] += v.population if v.at_frequency else 0
+    return {k: (n, p, s) for k, (n, p, s) in out.items()}
+
+
+def communes_below(plan: Plan, floor_pct: float) -> list[str]:
+    """Commune codes whose share of people served at frequency is below ``floor_pct``."""
+    if floor_pct <= 0:
+        return []
+    return sorted(c for c, (_, p, s) in commune_shares(plan).items() if p and 100 * s / p < floor_pct - 1e-9)
+
+
+def floor_report(plan: Plan, floor_pct: float, rounds: int, boost: dict[str, float]) -> dict:
+    """Which communes reach the floor, and for those that do not, exactly why."""
+    cannot = {u.village_id: u.reason for u in plan.unserved if u.reason in CANNOT_SERVE}
+    pops = {v.village_id: v.population for v in plan.villages}
+    below = []
+    for code in communes_below(plan, floor_pct):
+        name, people, served = commune_shares(plan)[code]
+        blocked = [v for v in plan.villages if v.commune_code == code and v.village_id in cannot]
+        servable = people - sum(pops[v.village_id] for v in blocked)
+        if 100 * servable / people < floor_pct:
+            why = (
+                f"only {100 * servable / people:.1f} % of its people live where the fleet can serve them: "
+                + ", ".join(f"{v.name} ({cannot[v.village_id].replace('_', ' ')})" for v in blocked[:8])
+                + (" …" if len(blocked) > 8 else "")
+            )
+        else:
+            why = (
+                f"not enough working time: after {rounds} re-solve(s) raising its weight ×{boost.get(code, 1.0):g}, "
+                f"{100 * served / people:.1f} % of its people are served at frequency; more vehicle-days are needed"
+            )
+        below.append({"commune_code": code, "commune": name, "pct": round(100 * served / people, 1), "why": why})
+    return {"floor_pct": floor_pct, "rounds": rounds, "below": below}
 
 
 def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -> Plan:
@@ -339,6 +428,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             channel = "walk"
             dates = [d for d, _ in walked[vi]]
             by = tuple(sorted({sid for _, sid in walked[vi]}))
+            credit = max(walk_credit(problem, vi, float(problem.walk.dist_m[problem.walk.index(b), vi])) for b in by)
         elif vi in selection.fixed_cover and selection.fixed_cover[vi] in restocked:
             si = selection.fixed_cover[vi]
             channel, dates, by = "fixed_point", restocked[si], (problem.sites[si].id,)
@@ -348,6 +438,8 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             if vi in selection.fixed_cover:
                 required = fp_visits
         got = len(dates)
+        if channel != "walk":
+            credit = 1.0
         services.append(
             VillageService(
                 village_id=v.id,
@@ -361,6 +453,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
                 served_by=by,
                 visit_dates=tuple(sorted(dates)),
                 children=v.children,
+                credit=round(credit, 3),
             )
         )
         if got < required:
@@ -653,6 +746,14 @@ class _Explainer:
             return "outside_its_hours", (
                 f"its time windows ({spans}) never leave {self.service_s / 3600:.1f} h of service "
                 "inside the fleet's working hours"
+            )
+        market = market_dates(p, v.id) if stop.kind == "village" else None
+        if market is not None and market.required and not stop_windows(
+            p, self.day_span, v.id, self.service_s, only=market.dates
+        ):
+            return "outside_its_hours", (
+                f"its visits must fall on a market day, and none of the cycle's {len(p.dates)} working day(s) "
+                "is one inside its hours"
             )
         best_round = math.inf
         for veh in p.vehicles:
