@@ -231,9 +231,10 @@ def test_compare_writes_table_charts_maps_and_report(compared):
         assert int(r["population_at_frequency"]) == sum(
             int(r[f"population_{c}"]) for c in ("van_stop", "walk", "fixed_point")
         )
+        # every person is in one class; walkers beyond the full-credit distance count in part
         assert int(r["population_total"]) == int(r["population_at_frequency"]) + int(
             r["population_below_frequency"]
-        ) + int(r["population_never_reached"])
+        ) + int(r["population_never_reached"]) + int(r["population_walk_uncredited"])
     by = {r["scenario"]: r for r in rows}
     assert by["two_vans"]["vehicles"] == "van1 (van) + van2 (van)" and by["rainy_season"]["season"] == "rainy"
     crows = read_csv(compared / "comparison_by_commune.csv")

@@ -70,6 +70,23 @@ LABELS = {
     "nights_away": ("Số đêm nghỉ ngoài trụ sở", "Nights away from the depot"),
     "books_moved": ("Số lượt sách luân chuyển", "Books handed out or swapped"),
     "stops": ("Số lượt dừng phục vụ", "Service stops"),
+    "population_walk_uncredited": (
+        "Số dân đi bộ xa, chỉ tính một phần",
+        "People walking far, counted in part only",
+    ),
+    "worst_commune": ("Xã được phục vụ ít nhất", "Worst-served commune"),
+    "worst_commune_pct": ("Tỷ lệ dân được phục vụ đủ ở xã đó (%)", "Its people served at frequency (%)"),
+    "commune_gini": ("Chênh lệch giữa các xã (hệ số Gini)", "Spread between communes (Gini)"),
+    "cost_fuel_vnd": ("Chi phí nhiên liệu (đồng)", "Fuel (VND)"),
+    "cost_per_diem_vnd": ("Phụ cấp lưu trú (đồng)", "Per diem (VND)"),
+    "cost_lodging_vnd": ("Tiền thuê phòng nghỉ (đồng)", "Lodging (VND)"),
+    "cost_overtime_vnd": ("Làm thêm giờ (đồng)", "Overtime (VND)"),
+    "cost_total_vnd": ("Tổng chi phí một chu kỳ (đồng)", "Total cost per cycle (VND)"),
+    "cost_per_person_served_vnd": ("Chi phí trên một người được phục vụ (đồng)", "Cost per person served (VND)"),
+    "population_upper_bound": (
+        "Không kế hoạch nào theo cùng quy tắc phục vụ được quá (người)",
+        "No plan under these rules can serve more than (people)",
+    ),
     "stopped_by": ("Điều kiện dừng tính toán", "Search stopped by"),
     "solve_time_s": ("Thời gian tính toán (giây)", "Solve time (s)"),
     "commune_code": ("Mã xã", "Commune code"),
@@ -393,7 +410,7 @@ def report_model(rows: Sequence[dict], crows: Sequence[dict], results, area, *, 
 
 
 def _e(x) -> str:
-    return html.escape(str(x), quote=True)
+    return "" if x is None else html.escape(str(x), quote=True)
 
 
 def report_html(model: dict) -> str:

@@ -49,8 +49,10 @@ from planner.io.safe import safe_child, slug
 from planner.model.config import load_config, make_config
 from planner.model.errors import InputError, NoPlanError, PlannerError
 from planner.model.errors import Problem as InputProblem
+from planner.model.fairness import fairness_figures
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
+from planner.planning.costs import COST_KEYS
 from planner.planning.solve import solve
 
 ENV_DASK = "PLANNER_DASK_ADDRESS"
@@ -176,7 +178,11 @@ def _tally(villages) -> dict:
     for v in villages:
         s = village_status(v)
         t[f"villages_{s}"] += 1
-        t[f"population_{s}"] += int(v.population)
+        t[f"population_{s}"] += int(v.population) if s in ("below_frequency", "never_reached") else v.people_served
+    # people of walking villages beyond the full-credit distance, not counted as served
+    t["population_walk_uncredited"] = sum(
+        int(v.population) - v.people_served for v in villages if village_status(v) in SERVED_CHANNELS
+    )
     t["villages_at_frequency"] = sum(t[f"villages_{c}"] for c in SERVED_CHANNELS)
     t["population_at_frequency"] = sum(t[f"population_{c}"] for c in SERVED_CHANNELS)
     return t
@@ -209,6 +215,7 @@ def scenario_figures(plan) -> dict:
     for c in ("below_frequency", "never_reached"):
         row[f"villages_{c}"] = t[f"villages_{c}"]
         row[f"population_{c}"] = t[f"population_{c}"]
+    row["population_walk_uncredited"] = t["population_walk_uncredited"]
     row.update({f"never_reached_{r}": n for r, n in reasons.items()})
     row.update(
         km_per_cycle=round(float(s["distance_km"]), 1),
@@ -217,6 +224,12 @@ def scenario_figures(plan) -> dict:
         nights_away=int(s["nights_away"]),
         books_moved=int(s["books"]),
         stops=int(s["stops"]),
+        **{k: v for k, v in fairness_figures(plan).items() if k != "villages_never_reached"},
+        **{f"cost_{k}": int(plan.costs.get(k, 0)) for k in COST_KEYS},
+        cost_per_person_served_vnd=round(plan.costs.get("total_vnd", 0) / t["population_at_frequency"])
+        if t["population_at_frequency"]
+        else 0,
+        population_upper_bound=plan.run.get("bound", {}).get("population_upper_bound"),
         stopped_by=str(plan.run.get("stopped_by", "")),
         solve_time_s=round(float(plan.run.get("solve_time_s", 0.0)), 2),
     )
@@ -243,6 +256,7 @@ def commune_figures(plan) -> list[dict]:
         }
         for c in (*SERVED_CHANNELS, "below_frequency", "never_reached"):
             row[f"population_{c}"] = t[f"population_{c}"]
+        row["cost_vnd"] = int(plan.costs.get("per_commune", {}).get(code, {}).get("total_vnd", 0))
         rows.append(row)
     return rows
 

@@ -157,6 +157,7 @@ class Plan:
     villages_total: int
     run: dict = field(default_factory=dict)  # parameters, seed, solver stats
     notices: tuple[str, ...] = ()  # e.g. approximated data
+    costs: dict = field(default_factory=dict)  # VND: totals, per_vehicle, per_commune, budget cap verdict
 
     def vehicles(self) -> list[str]:
         return sorted({d.vehicle for d in self.days})
@@ -183,6 +184,7 @@ class Plan:
             if self.population_total
             else 0.0,
             days=len([d for d in self.days if any(st.kind in ("village", "site") for st in d.stops)]),
+            cost_vnd=self.costs.get("total_vnd", 0),
         )
         return s
 
@@ -195,6 +197,7 @@ class Plan:
             "summary": self.summary(),
             "run": self.run,
             "notices": list(self.notices),
+            "costs": self.costs,
             "vehicles": [
                 {"id": v, "summary": _summarize([d for d in self.days if d.vehicle == v]), "days": days}
                 for v, days in by_vehicle.items()

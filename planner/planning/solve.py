@@ -31,6 +31,7 @@ from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Pre
 from planner.model.errors import NoPlanError
 from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
 from planner.model.problem import Problem, min_spacing_days
+from planner.planning.costs import plan_costs
 from planner.planning.covering import Selection, select_stops
 from planner.planning.objective import village_weights, visit_value, walk_credit
 
@@ -507,6 +508,12 @@ def assemble_plan(problem: Problem, days, services, unserved, run: dict) -> Plan
         villages_total=len(problem.villages),
         run=run,
         notices=tuple(notices),
+        costs=plan_costs(
+            days,
+            problem.config,
+            {v.id: v.profile for v in problem.vehicles},
+            {v.id: v.depot for v in problem.vehicles},
+        ),
     )
 
 
