@@ -41,7 +41,7 @@ def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: 
         Paths written, by kind.
     """
 
-    written = {
+    written: dict[str, Path | dict[str, list[Path]]] = {
         "plan": write_plan_json(plan, folder / "plan.json"),
         "stops": write_stops_csv(plan, folder / "stops.csv"),
     }

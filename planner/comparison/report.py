@@ -253,12 +253,12 @@ def render_charts(rows, crows, results, folder: Path, *, lang: str = "vi") -> di
         (axes[0], "km_per_cycle", T["x_km"], "#4a5568"),
         (axes[1], "crew_days_per_cycle", T["x_days"], "#2f855a"),
     ):
-        vals = [r[key] for r in ok]
-        ax.barh(names, vals, color=colour)
-        for k, v in enumerate(vals):
+        values = [r[key] for r in ok]
+        ax.barh(names, values, color=colour)
+        for k, v in enumerate(values):
             ax.text(v, k, " " + fmt(v, lang), va="center", fontsize=8)
         ax.set_xlabel(xlabel)
-        ax.set_xlim(0, max(vals + [1]) * 1.25)
+        ax.set_xlim(0, max(values + [1]) * 1.25)
     axes[0].invert_yaxis()
     fig.suptitle(T["c_effort"])
     fig.tight_layout()

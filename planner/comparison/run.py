@@ -50,6 +50,7 @@ from planner.model.config import load_config, make_config
 from planner.model.errors import InputError, NoPlanError, PlannerError
 from planner.model.errors import Problem as InputProblem
 from planner.model.fairness import fairness_figures
+from planner.model.plan import Plan
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
 from planner.planning.costs import COST_KEYS
@@ -270,7 +271,7 @@ class ScenarioResult:
 
     scenario: Scenario
     status: str  # "ok", "partial", "empty" (the plan's status) or "no_plan"
-    plan: object = None  # planner.model.plan.Plan, None when no plan could be made
+    plan: Plan | None = None  # None when no plan could be made
     error: str = ""
     figures: dict = field(default_factory=dict)
     communes: tuple = ()
@@ -405,13 +406,14 @@ def run_scenarios(
             for f in as_completed(futures):
                 finish(futures[f], f.result())
     elif mode == "dask":
-        from distributed import Client, as_completed
+        from distributed import Client
+        from distributed import as_completed as dask_as_completed
 
         address = dask or os.environ.get(ENV_DASK)
         if not address:
             raise InputError(f"mode 'dask' needs a scheduler address (--dask tcp://host:8786 or {ENV_DASK})")
         own = not isinstance(address, Client)
-        client = Client(address) if own else address
+        client = address if isinstance(address, Client) else Client(address)
         try:
             # big shared arguments (an Area) go to the workers once, not once per task
             shared: dict[int, object] = {}
@@ -425,13 +427,13 @@ def run_scenarios(
                         x = shared[id(x)]
                     row.append(x)
                 scattered.append(row)
-            futures = [
+            submitted = [
                 client.submit(task, *a, pure=False, key=f"planner-scenario-{i}-{os.getpid()}-{time.time_ns()}")
                 for i, a in enumerate(scattered)
             ]
-            index = {f.key: i for i, f in enumerate(futures)}
-            for f in as_completed(futures):
-                finish(index[f.key], f.result())
+            index = {f.key: i for i, f in enumerate(submitted)}
+            for fut in dask_as_completed(submitted):
+                finish(index[fut.key], fut.result())
         finally:
             if own:
                 client.close()
@@ -467,11 +469,14 @@ def _write_csv(rows: Sequence[dict], columns: Sequence[str], path: Path) -> Path
 def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     sheets = [("comparison", COLUMNS, rows), ("by_commune", COMMUNE_COLUMNS, crows)]
     for k, (title, cols, data) in enumerate(sheets):
         ws = wb.active if k == 0 else wb.create_sheet()
+        assert isinstance(ws, Worksheet)  # a new, not write-only, workbook's sheets
         ws.title = title
         ws.append(list(cols))
         ws.append([column_label(c, lang) for c in cols])
@@ -482,8 +487,8 @@ def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
         for r in data:
             ws.append([r.get(c, "") for c in cols])
         ws.freeze_panes = "B3"
-        for col in ws.columns:
-            ws.column_dimensions[col[0].column_letter].width = max(
+        for i, col in enumerate(ws.columns, 1):  # columns start at A
+            ws.column_dimensions[get_column_letter(i)].width = max(
                 10, min(40, max(len(str(c.value or "")) for c in col) + 2)
             )
     ws = wb.create_sheet("scenarios")

@@ -72,6 +72,7 @@ class Problem:
     matrices: dict  # profile name -> Matrices (rows: villages then sites)
     walk: Matrices | None = None  # walking matrices for covering (None: no walking)
     warnings: tuple[str, ...] = field(default=())
+    _villages_by_id: dict[str, VillageRow] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_villages_by_id", {v.id: v for v in self.villages})
