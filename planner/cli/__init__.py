@@ -18,6 +18,7 @@ from planner.cli.compare import main_compare
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
+from planner.model.fairness import fairness_figures
 from planner.runs import print_existing, run_plan
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +162,29 @@ def print_summary(plan, path) -> None:
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
     if reasons:
         print("  short of their visits: " + ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in sorted(reasons.items())))
+    at_freq = s["population_served_at_frequency"]
+    line = f"  at their frequency: {at_freq:,} people ({100 * at_freq / max(1, s['population_total']):.1f} %)"
+    bound = plan.run.get("bound")
+    if bound:
+        ub = bound["population_upper_bound"]
+        line += (
+            f"; no plan under these rules can serve more than {ub:,} ({100 * ub / max(1, s['population_total']):.1f} %)"
+        )
+    print(line)
+    f = fairness_figures(plan)
+    print(
+        f"  fairness: worst-served commune {f['worst_commune']} ({f['worst_commune_pct']} %), "
+        f"spread between communes (Gini) {f['commune_gini']}, {f['villages_never_reached']} villages never reached"
+    )
+    c = plan.costs
+    if c:
+        print(
+            f"  cost per cycle: {c['total_vnd']:,} VND (fuel {c['fuel_vnd']:,}, per diem {c['per_diem_vnd']:,}, "
+            f"lodging {c['lodging_vnd']:,}, overtime {c['overtime_vnd']:,})"
+            + (f"; {c['over_budget_vnd']:,} VND over the budget cap" if c.get("over_budget_vnd") else "")
+        )
+    for b in plan.run.get("commune_floor", {}).get("below", []):
+        print(f"  below the commune floor: {b['commune']} {b['pct']} %: {b['why']}")
     print(f"  solver: {plan.run['solve_time_s']} s, stopped by {plan.run['stopped_by'].replace('_', ' ')}")
 
 

@@ -230,7 +230,7 @@ def scenario_figures(plan) -> dict:
         cost_per_person_served_vnd=round(plan.costs.get("total_vnd", 0) / t["population_at_frequency"])
         if t["population_at_frequency"]
         else 0,
-        population_upper_bound=plan.run.get("bound", {}).get("population_upper_bound"),
+        population_upper_bound=plan.run.get("bound", {}).get("population_upper_bound", ""),
         stopped_by=str(plan.run.get("stopped_by", "")),
         solve_time_s=round(float(plan.run.get("solve_time_s", 0.0)), 2),
     )

@@ -87,7 +87,9 @@ class MarketDays:
         matches Vietnam's (UTC+7) except on rare new moons near midnight."""
         if date.weekday() in self.weekdays:
             return True
-        return bool(self.lunar_days) and LunarDate.fromSolarDate(date.year, date.month, date.day).day in self.lunar_days
+        return (
+            bool(self.lunar_days) and LunarDate.from_solar_date(date.year, date.month, date.day).day in self.lunar_days
+        )
 
 
 _LUNAR = re.compile(r"^\s*(?:lunar|âm lịch|am lich)\s*:?\s*(?P<days>\d{1,2}(?:\s*,\s*\d{1,2})*)\s*$", re.IGNORECASE)

@@ -170,7 +170,7 @@ class ObjectiveSection:
     priority``; its first visit in the cycle counts ``first_visit_factor`` times a repeat.
     """
 
-    first_visit_factor: float = checked(3.0, rule(lambda v: v >= 1, "must be >= 1"))
+    first_visit_factor: float = checked(10.0, rule(lambda v: v >= 1, "must be >= 1"))
     child_weight: float = checked(1.0, NON_NEGATIVE)
     remote_weight_per_h: float = checked(0.25, NON_NEGATIVE)
     remote_weight_cap: float = checked(1.0, NON_NEGATIVE)
@@ -566,7 +566,9 @@ def _cross_checks(cfg: Config, b: _Builder) -> None:
         b.bad("[service]", "lunch_latest_end", s.lunch_latest_end, f"leaves less than lunch_min ({s.lunch_min} min)")
     for v in cfg.vehicles:
         if v.profile in cfg.profiles and v.profile not in cfg.costs.fuel:
-            b.bad("[costs.fuel]", v.profile, None, f"vehicle {v.id} uses profile {v.profile}: give its litres_per_100km")
+            b.bad(
+                "[costs.fuel]", v.profile, None, f"vehicle {v.id} uses profile {v.profile}: give its litres_per_100km"
+            )
     if s.books_max < s.books_min:
         b.bad("[service]", "books_max", s.books_max, f"must be >= books_min ({s.books_min})")
 

@@ -184,7 +184,9 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
         prev: list[int] = []
         for c in range(st.visits):
             value = visit_value(problem, weights, members, credits, first=c == 0)
-            info = NodeInfo(st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site)
+            info = NodeInfo(
+                st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site
+            )
             alternatives = [(win, 0)]
             if market is not None and not market.required:
                 on_market = stop_windows(problem, day_span, own, svc_s, only=market.dates)
@@ -755,8 +757,10 @@ class _Explainer:
                 "inside the fleet's working hours"
             )
         market = market_dates(p, v.id) if stop.kind == "village" else None
-        if market is not None and market.required and not stop_windows(
-            p, self.day_span, v.id, self.service_s, only=market.dates
+        if (
+            market is not None
+            and market.required
+            and not stop_windows(p, self.day_span, v.id, self.service_s, only=market.dates)
         ):
             return "outside_its_hours", (
                 f"its visits must fall on a market day, and none of the cycle's {len(p.dates)} working day(s) "
