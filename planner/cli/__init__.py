@@ -16,13 +16,14 @@ from pathlib import Path
 from planner.cli.calibrate import main_calibrate
 from planner.cli.check import main_check
 from planner.cli.compare import main_compare
+from planner.cli.import_osm import main_import_osm
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
 from planner.runs import print_existing, run_plan
 
 #: Sub-commands that parse their own arguments (issue 10).
-DIRECT_COMMANDS = {"calibrate": main_calibrate}
+DIRECT_COMMANDS = {"calibrate": main_calibrate, "import-osm": main_import_osm}
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("outputs")
 
@@ -78,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     # issue 10 (begin): calibrate, import-osm
     cal = sub.add_parser("calibrate", help="fit road speeds to measured driving times (travel_times.csv)")
     cal.add_argument("calibrate_args", nargs=argparse.REMAINDER)
+    osm = sub.add_parser("import-osm", help="write a data folder from an OSM extract and a communes file")
+    osm.add_argument("import_args", nargs=argparse.REMAINDER)
     # issue 10 (end)
     return parser
 

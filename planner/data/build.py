@@ -34,6 +34,8 @@ from shapely.geometry import LineString, MultiPolygon, Point, shape
 from shapely.geometry.polygon import orient
 from shapely.ops import nearest_points, unary_union
 
+from planner.model.rounding import largest_remainder
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCES = ROOT / "data" / "sources"
 DEFAULT_OUT = ROOT / "data"
@@ -272,13 +274,7 @@ def project_communes(communes: list[dict], post2025: list[dict], year: int = PRO
 
 def scale_exact(weights: list[int], total: int) -> list[int]:
     """Integers proportional to ``weights`` that add up to ``total`` exactly (largest remainder)."""
-    w = np.asarray(weights, float)
-    raw = w / w.sum() * total
-    base = np.floor(raw).astype(int)
-    order = sorted(range(len(w)), key=lambda i: (-(raw[i] - base[i]), i))
-    for i in order[: total - int(base.sum())]:
-        base[i] += 1
-    return [int(b) for b in base]
+    return largest_remainder(weights, total)
 
 
 # ---------------------------------------------------------------- villages
