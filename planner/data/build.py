@@ -587,20 +587,26 @@ def build_roads(communes, villages, border_posts, district) -> Network:
     for a, b in tree_edges:
         if not G.has_edge(a, b):
             raise ValueError(f"national corridor {a}-{b} not adjacent")
+    # Provincial roads grow from the corridor like a shortest-path tree: the frontier commune
+    # with the smallest target road distance joins next, through the neighbour from which it is
+    # reached soonest (estimated road distance of the neighbour + centre distance).
+    targets = road_targets(communes, centre)
+    est = {NATIONAL_CORRIDOR[0]: 0.0}
+    for a, b in tree_edges:
+        est[b] = max(targets[b]["target_m"], est[a] + G.edges[a, b]["weight"])
     inside = set(NATIONAL_CORRIDOR)
     prov_edges = []
     while len(inside) < len(codes):
-        a, b = min(
-            ((a, b) for a in sorted(inside) for b in sorted(G[a]) if b not in inside),
-            key=lambda e: (G.edges[e]["weight"], e),
-        )
+        frontier = sorted({b for a in inside for b in G[a] if b not in inside})
+        b = min(frontier, key=lambda c: (targets[c]["target_m"], c))
+        a = min((a for a in sorted(G[b]) if a in inside), key=lambda a: (est[a] + G.edges[a, b]["weight"], a))
+        est[b] = max(targets[b]["target_m"], est[a] + G.edges[a, b]["weight"])
         prov_edges.append((a, b))
         inside.add(b)
     used = {frozenset(e) for e in tree_edges + prov_edges}
     rest = sorted((G.edges[e]["weight"], tuple(sorted(e))) for e in G.edges if frozenset(e) not in used)
     extra_edges = [e for _, e in rest[:EXTRA_LINKS]]
 
-    targets = road_targets(communes, centre)
     reached = {NATIONAL_CORRIDOR[0]: 0.0}  # road distance from the town along the tree, m
 
     def link(a, b, props, tree=True):
