@@ -59,3 +59,18 @@ def test_default_villages_carry_census_and_projected_figures():
         s[1] += v["population_census"]
     for code, (pop, census) in sums.items():
         assert pop == com[code]["population"] and census == com[code]["population_census"]
+
+
+def test_bad_census_figure_is_reported(tmp_path):
+    import geopandas as gpd
+
+    from planner.io import load_area
+    from planner.model.errors import InputError
+    from tests.conftest import write_area
+
+    folder = write_area(tmp_path / "p", villages=[("V", "Bản V", 5.0, 100)], roads=[("R", "commune", 0.0, 5.0)])
+    v = gpd.read_file(folder / "villages.geojson")
+    v["population_census"] = ["-3"]
+    v.to_file(folder / "villages.geojson", driver="GeoJSON")
+    with pytest.raises(InputError, match="population_census"):
+        load_area(folder)

@@ -187,8 +187,10 @@ def _check_layer(layer: _Layer, *, has_communes: bool) -> None:
         _ints(layer, "population", required=True)
         _ints(layer, "households")
         _ints(layer, "children")
+        _ints(layer, "population_census")
     if kind == "communes":
         _ints(layer, "population")
+        _ints(layer, "population_census")
     if kind == "sites":
         _ints(layer, "coverage_radius_m")
         _ints(layer, "stock_books")
