@@ -179,3 +179,10 @@ RULE_TARGETS_KM = {
 def test_rule_distances_are_never_short_and_at_most_20_pct_long(district, code):
     km = _shortest_road_m(district, "DEPOT", f"CC-{code}") / 1000
     assert 0.98 * RULE_TARGETS_KM[code] <= km <= 1.2 * RULE_TARGETS_KM[code], (code, km)
+
+
+def test_open_ended_closure(tmp_path):
+    # Closed from 2026-06-10 with no end: open on 2026-06-09, closed on 2027-01-01.
+    area = _area_with_road_fields(tmp_path, closed_from="2026-06-10")
+    assert _minutes(area, on_date=dt.date(2026, 6, 9)) == pytest.approx(15, abs=0.2)
+    assert ("DEPOT", "V") in travel_matrices(area, _van(), on_date=dt.date(2027, 1, 1)).unreachable

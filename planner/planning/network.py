@@ -199,13 +199,15 @@ def closed_mask(
     if closed_ids:
         mask |= np.isin(graph.seg_road_id, np.array(sorted(set(map(str, closed_ids))), dtype=object))
     if on_date is not None and graph.seg_closed_from is not None:
-        pairs = {}
-        for k, (a, b) in enumerate(zip(graph.seg_closed_from, graph.seg_closed_until)):
-            if a is None and b is None:
-                continue
-            if (a, b) not in pairs:
-                pairs[(a, b)] = closed_on(on_date, a, b)
-            mask[k] = pairs[(a, b)]
+        has = pd.notna(graph.seg_closed_from) | pd.notna(graph.seg_closed_until)
+        if has.any():
+            idx = np.flatnonzero(has)
+            keys = pd.Series(
+                [f"{a or ''}|{b or ''}" for a, b in zip(graph.seg_closed_from[idx], graph.seg_closed_until[idx])]
+            )
+            codes, uniq = pd.factorize(keys)
+            shut = np.array([closed_on(on_date, *(x or None for x in k.split("|"))) for k in uniq], dtype=bool)
+            mask[idx] = shut[codes]
     return mask
 
 
