@@ -13,14 +13,18 @@ import threading
 import time
 from pathlib import Path
 
+from planner.cli.calibrate import main_calibrate
 from planner.cli.check import main_check
 from planner.cli.compare import main_compare
+from planner.cli.import_osm import main_import_osm
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
 from planner.model.fairness import fairness_figures
 from planner.runs import print_existing, run_plan
 
+#: Sub-commands that parse their own arguments (issue 10).
+DIRECT_COMMANDS = {"calibrate": main_calibrate, "import-osm": main_import_osm}
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("outputs")
 
@@ -46,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing run folder of the same name")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the printable schedules")
     p.add_argument("--no-printables", action="store_true", help="skip PDFs, workbook and calendars")
+    # issue 10 part 8 (begin): schedules by pre-2025 or 2025 communes
+    p.add_argument("--units", choices=("pre2025", "2025"), default=None, help="group schedules by these communes")
+    # issue 10 part 8 (end)
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
     c = sub.add_parser("check", help="validate input files and list every problem")
@@ -56,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--data", type=Path, default=None)
     pr.add_argument("--lang", choices=("vi", "en"), default="vi")
     pr.add_argument("--force", action="store_true")
+    pr.add_argument("--units", choices=("pre2025", "2025"), default=None, help="group schedules by these communes")
 
     cmp_ = sub.add_parser("compare", help="run several scenario files and compare them")
     cmp_.add_argument("scenarios", nargs="+", type=Path)
@@ -69,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--dask", default=None, help="address of a Dask scheduler (or env PLANNER_DASK_ADDRESS)")
     cmp_.add_argument("--lang", choices=("vi", "en"), default="vi")
     cmp_.add_argument("--quiet", action="store_true")
+    # issue 10 (begin): calibrate, import-osm
+    cal = sub.add_parser("calibrate", help="fit road speeds to measured driving times (travel_times.csv)")
+    cal.add_argument("calibrate_args", nargs=argparse.REMAINDER)
+    osm = sub.add_parser("import-osm", help="write a data folder from an OSM extract and a communes file")
+    osm.add_argument("import_args", nargs=argparse.REMAINDER)
+    # issue 10 (end)
     return parser
 
 
@@ -85,6 +99,8 @@ def overrides_from_args(args) -> dict:
     if getattr(args, "seed", None) is not None:
         plan["seed"] = args.seed
     out: dict = {"plan": plan}
+    if getattr(args, "units", None):  # issue 10 part 8
+        out["document"] = {"units": args.units}
     return out
 
 
@@ -195,7 +211,7 @@ def cmd_check(args) -> int:
 
 def cmd_print(args) -> int:
 
-    paths = print_existing(args.run_dir, data=args.data, lang=args.lang, force=args.force)
+    paths = print_existing(args.run_dir, data=args.data, lang=args.lang, force=args.force, units=args.units)
     print(f"printables written to {paths}")
     return 0
 
@@ -210,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["plan", *argv]
+    if argv and argv[0] in DIRECT_COMMANDS:  # issue 10: sub-commands with their own parsers
+        return int(DIRECT_COMMANDS[argv[0]](argv[1:]))
     args = parser.parse_args(argv)
     handlers = {"plan": cmd_plan, "check": cmd_check, "print": cmd_print, "compare": cmd_compare}
     try:

@@ -184,6 +184,27 @@ class ObjectiveSection:
 
 
 @dataclass(frozen=True)
+class DocumentSection:
+    """``[document]``: who issues the printed schedules (unset keys: the renderer's documented defaults)."""
+
+    parent_body: str | None = checked(None)  # e.g. "UBND XÃ MƯỜNG TÈ" after the 2025 reform
+    issuing_body: str | None = checked(None)
+    organisation: str | None = checked(None)
+    place: str | None = checked(None)
+    number_prefix: str | None = checked(None)  # "Số: …/LPV-TTVHTTTT"
+    signer_title: str | None = checked(None)
+    signer_name: str | None = checked(None)
+    signer_prefix: str | None = checked(None)
+    units: str = checked("pre2025", one_of(("pre2025", "2025")))  # group schedules by pre- or post-2025 communes
+    date: dt.date | None = checked(None)  # date of issue (default: today)
+    number: str | None = checked(None)
+
+    def issuer(self) -> dict:
+        """The keys that are set, for the renderer."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
 class FuelConfig:
     """Fuel use of one vehicle profile."""
 
@@ -270,6 +291,7 @@ SECTIONS: dict[str, type] = {
     "frequency": FrequencySection,
     "fixed_points": FixedPointsSection,
     "objective": ObjectiveSection,
+    "document": DocumentSection,
 }
 
 
@@ -282,6 +304,7 @@ class Config:
     frequency: FrequencySection = field(default_factory=FrequencySection)
     fixed_points: FixedPointsSection = field(default_factory=FixedPointsSection)
     objective: ObjectiveSection = field(default_factory=ObjectiveSection)
+    document: DocumentSection = field(default_factory=DocumentSection)
     costs: CostsSection = field(default_factory=CostsSection)
     vehicles: tuple[VehicleConfig, ...] = (VehicleConfig(),)
     profiles: dict[str, ProfileConfig] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
