@@ -133,24 +133,24 @@ def prepare_plan(args, config, area):
     db = getattr(args, "db", None)
     if not workspace_exists(db):
         if getattr(args, "next_cycle", False):
-            open_workspace(db)  # raises: no workspace
+            open_workspace(db).close()  # raises: no workspace
         return config, area, None
-    ws = open_workspace(db)
-    ctx = {"ws": ws, "kind": "plan", "carry": {}}
-    if getattr(args, "next_cycle", False):
-        start, weeks = next_cycle_start(ws)
-        over = {"start_date": start.isoformat()}
-        if args.weeks is None:
-            over["weeks"] = weeks
-        config = config.replace(plan=over)
-        ctx["carry"] = carry_over(cycle_history(ws))
-        area = with_priority(area, ctx["carry"])
-        ctx["kind"] = "next_cycle"
-    dates = config.working_dates()
-    if dates:
-        pins = pins_between(ws, dates[0], dates[-1])
-        if pins:
-            config = config.replace(pins=list(config.raw.get("pins", [])) + pins)
+    ctx = {"db": db, "kind": "plan", "carry": {}}
+    with open_workspace(db) as ws:
+        if getattr(args, "next_cycle", False):
+            start, weeks = next_cycle_start(ws)
+            over = {"start_date": start.isoformat()}
+            if args.weeks is None:
+                over["weeks"] = weeks
+            config = config.replace(plan=over)
+            ctx["carry"] = carry_over(cycle_history(ws))
+            area = with_priority(area, ctx["carry"])
+            ctx["kind"] = "next_cycle"
+        dates = config.working_dates()
+        if dates:
+            pins = pins_between(ws, dates[0], dates[-1])
+            if pins:
+                config = config.replace(pins=list(config.raw.get("pins", [])) + pins)
     ctx["pins"] = list(config.raw.get("pins", []))
     return config, area, ctx
 
@@ -159,7 +159,8 @@ def after_plan(args, result, ctx) -> None:
     """After ``planner plan``: register the run as a draft; say which pins were not honoured."""
     if ctx is None:
         return
-    register_run(ctx["ws"], result["path"], kind=ctx["kind"], data_dir=_data_dir(args))
+    with open_workspace(ctx["db"]) as ws:
+        register_run(ws, result["path"], kind=ctx["kind"], data_dir=_data_dir(args))
     print(
         f"  registered in the workspace as a draft ({ctx['kind']}); publish it with: planner publish {result['path'].name}"
     )
@@ -183,7 +184,11 @@ def cmd_init(args) -> int:
 
 
 def cmd_publish(args) -> int:
-    ws = open_workspace(args.db)
+    with open_workspace(args.db) as ws:
+        return publish_with(args, ws)
+
+
+def publish_with(args, ws) -> int:
     run_dir = Path(args.run)
     if not (run_dir / "plan.json").is_file():
         run_dir = Path(args.out) / args.run
@@ -210,7 +215,11 @@ def cmd_publish(args) -> int:
 
 
 def cmd_pin(args) -> int:
-    ws = open_workspace(args.db)
+    with open_workspace(args.db) as ws:
+        return pin_with(args, ws)
+
+
+def pin_with(args, ws) -> int:
     if args.remove:
         found = remove_pin(ws, args.village, args.date)
         print(f"pin {args.village} {args.date} {'removed' if found else 'not found'}")
@@ -222,7 +231,11 @@ def cmd_pin(args) -> int:
 
 
 def cmd_record(args) -> int:
-    ws = open_workspace(args.db)
+    with open_workspace(args.db) as ws:
+        return record_with(args, ws)
+
+
+def record_with(args, ws) -> int:
     n = record(ws, args.file)
     print(
         f"recorded {args.file}: {n['added']} new, {n['replaced']} replaced, {n['unchanged']} unchanged, "
@@ -232,6 +245,11 @@ def cmd_record(args) -> int:
 
 
 def cmd_replan(args) -> int:
+    with open_workspace(args.db) as ws:
+        return replan_with(args, ws)
+
+
+def replan_with(args, ws) -> int:
     if (args.vehicle_down is None) != (args.days == 0):
         raise InputError(
             [
@@ -244,7 +262,6 @@ def cmd_replan(args) -> int:
                 )
             ]
         )
-    ws = open_workspace(args.db)
     area = load_area(args.data)
     req = ReplanRequest(
         date_from=args.date_from,
@@ -266,7 +283,11 @@ def cmd_replan(args) -> int:
 
 
 def cmd_edit(args) -> int:
-    ws = open_workspace(args.db)
+    with open_workspace(args.db) as ws:
+        return edit_with(args, ws)
+
+
+def edit_with(args, ws) -> int:
     if args.move:
         action, vals = "move", args.move
     elif args.drop:
@@ -291,11 +312,15 @@ def cmd_edit(args) -> int:
 
 
 def cmd_report(args) -> int:
+    with open_workspace(args.db) as ws:
+        return report_with(args, ws)
+
+
+def report_with(args, ws) -> int:
     if args.date_to < args.date_from:
         raise InputError(
             [Problem("command line", "--to", "--to", str(args.date_to), f"before --from {args.date_from}")]
         )
-    ws = open_workspace(args.db)
     out = args.out or DEFAULT_OUT / f"report-{args.date_from:%Y%m%d}-{args.date_to:%Y%m%d}"
     area = load_area(args.data)
     paths = write_report(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 PLAN_STATUSES = ("draft", "published", "superseded")
@@ -107,7 +107,7 @@ class Outcome:
     books_lent: Mapped[int] = mapped_column(Integer, default=0)
     books_returned: Mapped[int] = mapped_column(Integer, default=0)
     new_readers: Mapped[int] = mapped_column(Integer, default=0)
-    km: Mapped[float] = mapped_column(default=0.0)  # driving into this stop (planned, or as recorded)
+    km: Mapped[float] = mapped_column(Float, default=0.0)  # driving into this stop (planned, or as recorded)
     notes: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(Text, default="")  # file it came from
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -33,7 +33,13 @@ from planner.workspace.db import Audit
 
 DEFAULT_DB = Path("workspace") / "planner.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-LOCK_TIMEOUT_S = float(os.environ.get("PLANNER_DB_TIMEOUT", "30"))
+
+
+def lock_timeout_s() -> float:
+    """Seconds a writer waits for another one (``PLANNER_DB_TIMEOUT``, default 30)."""
+    return float(os.environ.get("PLANNER_DB_TIMEOUT", "30"))
+
+
 ADVISORY_KEY = 0x504C414E  # "PLAN"
 
 
@@ -69,13 +75,14 @@ def sqlite_path(url: str) -> Path | None:
 def make_engine(url: str) -> Engine:
     """An engine with the workspace's connection rules (WAL, foreign keys, immediate writes)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": LOCK_TIMEOUT_S})
+        timeout = lock_timeout_s()
+        engine = create_engine(url, connect_args={"timeout": timeout})
 
         @event.listens_for(engine, "connect")
         def on_connect(dbapi_conn, _record):
             dbapi_conn.isolation_level = None  # let the "begin" hook below open transactions
             cur = dbapi_conn.cursor()
-            cur.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT_S * 1000)}")
+            cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
@@ -85,7 +92,8 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    timeout_ms = int(lock_timeout_s() * 1000)
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": f"-c lock_timeout={timeout_ms}"})
 
 
 def head_revision() -> str:
@@ -106,9 +114,9 @@ def translate(err: Exception, url: str) -> WorkspaceError:
     """A clear message for a database error (locked, corrupt, unreachable)."""
     msg = str(getattr(err, "orig", err) or err)
     where = sqlite_path(url) or url.split("@")[-1]
-    if "locked" in msg or "busy" in msg:
+    if "locked" in msg or "busy" in msg or "lock timeout" in msg:
         return WorkspaceError(
-            f"the workspace database {where} is locked by another process for more than {LOCK_TIMEOUT_S:.0f} s; "
+            f"the workspace database {where} is locked by another process for more than {lock_timeout_s():.0f} s; "
             "try again when it has finished (or raise PLANNER_DB_TIMEOUT)"
         )
     if "not a database" in msg or "malformed" in msg or "file is encrypted" in msg:
@@ -153,6 +161,12 @@ class Workspace:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def audit(session: Session, action: str, entity: str, entity_id, before=None, after=None, detail: str = "") -> None:
