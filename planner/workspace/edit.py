@@ -44,6 +44,12 @@ class EditRequest:
 class EditRefused(InputError):
     """The edit breaks a rule; the message says which and where (exit code 2)."""
 
+    def __init__(self, problems: list[Problem]):
+        super().__init__(problems)
+        n = len(self.problems)
+        lines = "\n".join(f"  - {p.feature}: {p.rule}" for p in self.problems)
+        self.args = (f"the edit is refused: it breaks {n} rule{'s' if n != 1 else ''} of the plan:\n{lines}",)
+
 
 def refuse(req: EditRequest, rule: str) -> EditRefused:
     return EditRefused([Problem("edit", f"{req.action} {req.village} {req.date}", req.action, req.village, rule)])

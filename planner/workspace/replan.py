@@ -68,13 +68,20 @@ class Diff:
     dropped: list[dict] = field(default_factory=list)
     added: list[dict] = field(default_factory=list)
     communes: list[str] = field(default_factory=list)
+    commune_codes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"moved": self.moved, "dropped": self.dropped, "added": self.added, "communes_changed": self.communes}
+        return {
+            "moved": self.moved,
+            "dropped": self.dropped,
+            "added": self.added,
+            "communes_changed": self.communes,
+            "commune_codes_changed": self.commune_codes,
+        }
 
 
 def visit_keys(plan: Plan, since: dt.date) -> dict[str, list[tuple[str, str, str, str]]]:
-    """stop id -> sorted (date, arrival HH:MM, vehicle, commune) of its visits from ``since`` on."""
+    """stop id -> sorted (date, arrival HH:MM, vehicle, commune, commune code) of its visits from ``since`` on."""
     out: dict[str, list] = {}
     for day in plan.days:
         if day.date < since:
@@ -82,7 +89,7 @@ def visit_keys(plan: Plan, since: dt.date) -> dict[str, list[tuple[str, str, str
         for s in day.stops:
             if s.kind in ("village", "site"):
                 out.setdefault(s.stop_id, []).append(
-                    (day.date.isoformat(), s.arrival.strftime("%H:%M"), day.vehicle, s.commune)
+                    (day.date.isoformat(), s.arrival.strftime("%H:%M"), day.vehicle, s.commune, s.commune_code)
                 )
     return {k: sorted(v) for k, v in out.items()}
 
@@ -101,12 +108,13 @@ def plan_diff(old: Plan, new: Plan, since: dt.date) -> Diff:
             "stop_id": sid,
             "name": names.get(sid, sid),
             "commune": (va or vb)[0][3],
-            "before": [f"{d} {t}" for d, t, _, _ in va],
-            "after": [f"{d} {t}" for d, t, _, _ in vb],
+            "before": [f"{x[0]} {x[1]}" for x in va],
+            "after": [f"{x[0]} {x[1]}" for x in vb],
         }
         (diff.dropped if not vb else diff.added if not va else diff.moved).append(row)
-        communes.update(x[3] for x in va + vb)
-    diff.communes = sorted(communes)
+        communes.update((x[3], x[4]) for x in va + vb)
+    diff.communes = sorted({name for name, _ in communes})
+    diff.commune_codes = sorted({code for _, code in communes})
     return diff
 
 
@@ -383,7 +391,7 @@ def replan(
         )
         write_diff(diff, tmp)
         if diff.communes:
-            render_changed(plan, area, tmp, diff.communes, lang)
+            render_changed(plan, area, tmp, diff.commune_codes, lang)
     path = Path(out) / name
     with ws.transaction() as s:
         for kind, ids in (("road", req.close_roads), ("place", req.close_places)):
@@ -418,15 +426,11 @@ def write_diff(diff: Diff, folder: Path) -> None:
                 w.writerow([kind, r["stop_id"], r["name"], r["commune"], "; ".join(r["before"]), "; ".join(r["after"])])
 
 
-def render_changed(plan: Plan, area: Area, folder: Path, communes: list[str], lang: str) -> None:
+def render_changed(plan: Plan, area: Area, folder: Path, codes: list[str], lang: str) -> None:
     """Printables of the plan, keeping the per-commune files of the changed communes only."""
     render_printables(plan, area, folder, lang=lang)
     doc = build_document(plan, area, lang=lang)
-    keep = {
-        c.slug
-        for c in doc.communes
-        if c.name in communes or any(c.name.endswith(x) or x.endswith(c.name) for x in communes)
-    }
+    keep = {c.slug for c in doc.communes if str(c.code) in set(codes)}
     for sub, exts in (("schedules", (".pdf", ".html")), ("calendars", (".ics",))):
         for f in (folder / sub).iterdir():
             if f.suffix in exts and f.stem not in keep:
