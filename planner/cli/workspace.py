@@ -95,6 +95,10 @@ def register(sub) -> dict:
     p.add_argument("--reason", default="", help="why (kept with the closures)")
     p.add_argument("--vehicle-down", default=None, metavar="ID")
     p.add_argument("--days", type=int, default=0, help="working days the vehicle is down")
+    p.add_argument("--max-iterations", type=int, default=None, help="work budget (default: the published plan's)")
+    p.add_argument(
+        "--time-limit", type=float, default=None, help="safety cap in seconds (default: the published plan's)"
+    )
     p.add_argument("--data", type=Path, default=None)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--run", default=None)
@@ -271,6 +275,8 @@ def replan_with(args, ws) -> int:
         vehicle_down=args.vehicle_down,
         down_days=args.days,
         reason=args.reason,
+        max_iterations=args.max_iterations,
+        time_limit_s=args.time_limit,
     )
     res = replan(ws, area, req, out=args.out, run=args.run, lang=args.lang)
     d = res["diff"]

@@ -161,8 +161,8 @@ def apply_edit(plan: Plan, problem, req: EditRequest) -> Plan:
     if req.village not in known:
         raise refuse(req, "[village] no village with this id in the data")
     when = None
-    if req.time:
-        t = parse_time(req.time)
+    t = parse_time(req.time)
+    if t is not None:
         when = int(t[:2]) * 60 + int(t[3:])
     days = list(plan.days)
     visits = [(k, s) for k, d in enumerate(days) for s in d.stops if s.kind == "village" and s.stop_id == req.village]

@@ -58,6 +58,8 @@ class ReplanRequest:
     vehicle_down: str | None = None
     down_days: int = 0
     reason: str = ""
+    max_iterations: int | None = None  # work budget of the re-plan (default: the published plan's)
+    time_limit_s: float | None = None
 
 
 @dataclass
@@ -80,9 +82,9 @@ class Diff:
         }
 
 
-def visit_keys(plan: Plan, since: dt.date) -> dict[str, list[tuple[str, str, str, str]]]:
+def visit_keys(plan: Plan, since: dt.date) -> dict[str, list[tuple[str, str, str, str, str]]]:
     """stop id -> sorted (date, arrival HH:MM, vehicle, commune, commune code) of its visits from ``since`` on."""
-    out: dict[str, list] = {}
+    out: dict[str, list[tuple[str, str, str, str, str]]] = {}
     for day in plan.days:
         if day.date < since:
             continue
@@ -99,7 +101,7 @@ def plan_diff(old: Plan, new: Plan, since: dt.date) -> Diff:
     a, b = visit_keys(old, since), visit_keys(new, since)
     names = {s.stop_id: s.stop_name for p in (old, new) for d in p.days for s in d.stops}
     diff = Diff()
-    communes: set[str] = set()
+    communes: set[tuple[str, str]] = set()
     for sid in sorted(set(a) | set(b)):
         va, vb = a.get(sid, []), b.get(sid, [])
         if va == vb:
@@ -193,6 +195,7 @@ def merge_plans(old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held,
     new_unserved = {u.village_id: u for u in new.unserved}
     services, unserved = [], []
     for v in old.villages:
+        by: tuple[str, ...]
         if v.village_id in own:
             channel, dates, by = "van_stop", own[v.village_id], (v.village_id,)
         elif v.village_id in walk:
@@ -283,6 +286,10 @@ def replan_config(base: dict, req: ReplanRequest, start: dt.date, end: dt.date, 
         else:
             vehicles = [v for v in vehicles if str(v["id"]) != req.vehicle_down]
     raw["plan"] = dict(raw["plan"], start_date=req.date_from.isoformat(), weeks=weeks, holidays=sorted(holidays))
+    if req.max_iterations is not None:
+        raw["plan"]["max_iterations"] = req.max_iterations
+    if req.time_limit_s is not None:
+        raw["plan"]["time_limit_s"] = req.time_limit_s
     raw["plan"].pop("workspace_window", None)
     raw["vehicles"] = vehicles
     raw["pins"] = list(raw.get("pins", [])) + pins

@@ -50,7 +50,7 @@ FIGURE_KEYS = tuple(k for k, _ in FIGURES)
 
 def tally(rows: list[dict], cost_per_km: float) -> dict:
     """The report's figures over some log rows (each a dict of one visit or restock)."""
-    t = {k: 0 for k in FIGURE_KEYS}
+    t: dict[str, float] = {k: 0 for k in FIGURE_KEYS}
     for r in rows:
         t["sessions_planned"] += 1
         t["sessions_held"] += r["held"] == "yes"

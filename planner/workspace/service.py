@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -466,8 +467,12 @@ def record(ws: Workspace, path: Path) -> dict:
             raise InputError(problems)
         counts = {"added": 0, "replaced": 0, "unchanged": 0, "blank": len(rows) - len(clean)}
         for c in clean:
-            model, key_field = (Visit, "village_id") if c["kind"] == "village" else (Restock, "site_id")
-            existing = s.scalar(select(model).where(model.date == c["date"], getattr(model, key_field) == c["stop_id"]))
+            model: type[Visit] | type[Restock] = Visit if c["kind"] == "village" else Restock
+            key_field = "village_id" if model is Visit else "site_id"
+            existing = cast(
+                "Visit | Restock | None",
+                s.scalar(select(model).where(model.date == c["date"], getattr(model, key_field) == c["stop_id"])),
+            )
             new = {k: c[k] for k in RECORD_FIELDS}
             ident = f"{c['stop_id']}@{c['date']}"
             if existing is None:

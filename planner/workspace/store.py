@@ -261,19 +261,17 @@ def init_workspace(db: str | Path | None = None) -> tuple[Workspace, bool]:
     return Workspace(url, engine), created
 
 
-def open_workspace(db: str | Path | None = None, *, required: bool = True) -> Workspace | None:
+def open_workspace(db: str | Path | None = None) -> Workspace:
     """Open an existing workspace, upgrading an older schema (after a backup).
 
     Parameters
     ----------
     db : str or path, optional
         File or URL (see :func:`db_url`).
-    required : bool
-        Raise when there is no workspace; else return None.
 
     Returns
     -------
-    Workspace or None
+    Workspace
 
     Raises
     ------
@@ -283,16 +281,11 @@ def open_workspace(db: str | Path | None = None, *, required: bool = True) -> Wo
     url = db_url(db)
     path = sqlite_path(url)
     if path is not None and not path.exists():
-        if not required:
-            return None
         raise WorkspaceError(f"no workspace database at {path}; run 'planner init' first (or pass --db)")
     engine = make_engine(url)
     try:
         rev = current_revision(engine)
         if rev is None:
-            if not required:
-                engine.dispose()
-                return None
             raise WorkspaceError(f"{path or url} holds no workspace schema; run 'planner init' first")
         migrate(engine, url)
     except exc.DBAPIError as err:
