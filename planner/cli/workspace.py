@@ -17,10 +17,11 @@ from planner.io.load import DEFAULT_DATA_DIR
 from planner.model.errors import InputError, Problem
 from planner.workspace.cycle import carry_over, cycle_history, next_cycle_start, with_priority
 from planner.workspace.edit import EditRequest, edit_run
-from planner.workspace.replan import ReplanRequest, replan
+from planner.workspace.replan import ReplanRequest, apply_closures, replan
 from planner.workspace.report import write_report
 from planner.workspace.service import (
     add_pin,
+    closures_between,
     is_registered,
     pins_between,
     publish,
@@ -155,6 +156,12 @@ def prepare_plan(args, config, area):
             pins = pins_between(ws, dates[0], dates[-1])
             if pins:
                 config = config.replace(pins=list(config.raw.get("pins", [])) + pins)
+            roads, places = closures_between(ws, dates[0], dates[-1])
+            if roads or places:
+                area, problems = apply_closures(area, roads, places)
+                if problems:
+                    raise InputError(problems)
+                ctx["closed"] = sorted(roads | places)
     ctx["pins"] = list(config.raw.get("pins", []))
     return config, area, ctx
 
@@ -168,6 +175,8 @@ def after_plan(args, result, ctx) -> None:
     print(
         f"  registered in the workspace as a draft ({ctx['kind']}); publish it with: planner publish {result['path'].name}"
     )
+    if ctx.get("closed"):
+        print("  closed in the workspace for these dates (left out): " + ", ".join(ctx["closed"]))
     if ctx["carry"]:
         print(f"  {len(ctx['carry'])} village(s) carried over from earlier cycles get a higher priority")
     missed = unmet_pins(result["plan"], ctx["pins"])

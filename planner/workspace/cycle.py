@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from planner.model.area import Area
 from planner.workspace.db import PlanRecord, Visit
+from planner.workspace.replan import CLOSURE_PREFIX
 from planner.workspace.service import load_run_plan
 from planner.workspace.store import Workspace, WorkspaceError
 
@@ -55,7 +56,9 @@ def cycle_history(ws: Workspace) -> list[dict]:
                 if st.kind == "village" and (d.date, st.stop_id) not in not_held:
                     for v in st.villages_served:
                         held[v] = held.get(v, 0) + 1
-        unreachable = {u.village_id for u in plan.unserved if u.reason == "unreachable"}
+        unreachable = {
+            u.village_id for u in plan.unserved if u.reason == "unreachable" and not u.detail.startswith(CLOSURE_PREFIX)
+        }
         required = {
             v.village_id: v.visits_required
             for v in plan.villages
@@ -69,7 +72,7 @@ def carry_over(history: list[dict]) -> dict[str, int]:
     """Village id -> cycles in a row (ending with the latest) it got fewer visits than required.
 
     Villages no vehicle can reach (reason ``unreachable``) are not carried over: no plan can
-    reach them.
+    reach them; those cut off only by a closure (a landslide) are.
     """
     streak: dict[str, int] = {}
     for cyc in history:

@@ -46,6 +46,10 @@ from planner.workspace.db import Closure, PlanRecord, Visit
 from planner.workspace.service import load_run_plan, pins_between, register_run
 from planner.workspace.store import Workspace, WorkspaceError, audit
 
+#: A village unreachable only because of a closure says so in its detail (it is carried over).
+CLOSURE_PREFIX = "cut off by a closure:"
+CLOSURE_KEY = "__closures__"
+
 
 @dataclass(frozen=True)
 class ReplanRequest:
@@ -217,6 +221,9 @@ def merge_plans(old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held,
                 reason, detail = "unreachable", closed[v.village_id]
             elif v.village_id in new_unserved:
                 reason, detail = new_unserved[v.village_id].reason, new_unserved[v.village_id].detail
+                was_unreachable = any(u.village_id == v.village_id and u.reason == "unreachable" for u in old.unserved)
+                if reason == "unreachable" and not was_unreachable and closed.get(CLOSURE_KEY):
+                    detail = f"{CLOSURE_PREFIX} {closed[CLOSURE_KEY]}; {detail}"
             else:
                 old_u = next((u for u in old.unserved if u.village_id == v.village_id), None)
                 reason = old_u.reason if old_u else "not_enough_time"
@@ -344,7 +351,7 @@ def replan(
         closed_roads = set(req.close_roads) | {c.target_id for c in stored if c.kind == "road"}
         closed_places = set(req.close_places) | {c.target_id for c in stored if c.kind == "place"}
         closure_text = {
-            c.target_id: f"closed from {c.date_from} ({c.reason or 'no reason given'})"
+            c.target_id: f"{CLOSURE_PREFIX} closed from {c.date_from} ({c.reason or 'no reason given'})"
             for c in stored
             if c.kind == "place"
         }
@@ -375,7 +382,9 @@ def replan(
             "the re-planned days failed their checks (a bug; please report it):\n  " + "\n  ".join(bad[:30])
         )
     for p in req.close_places:
-        closure_text.setdefault(p, f"closed from {req.date_from} ({req.reason or 'no reason given'})")
+        closure_text.setdefault(p, f"{CLOSURE_PREFIX} closed from {req.date_from} ({req.reason or 'no reason given'})")
+    if closed_roads or closed_places:
+        closure_text[CLOSURE_KEY] = ", ".join(sorted(closed_roads | closed_places))
     plan = merge_plans(old, kept, new, start, not_held, closure_text)
     diff = plan_diff(old, plan, req.date_from)
     name = free_name(out, run or f"{pub_run}-replan-{req.date_from:%Y%m%d}")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from planner.model.errors import InputError, Problem
 from planner.model.plan import Plan
 from planner.model.plan_io import plan_from_dict
-from planner.workspace.db import DatasetVersion, Pin, PlanRecord, Restock, Visit, utcnow
+from planner.workspace.db import Closure, DatasetVersion, Pin, PlanRecord, Restock, Visit, utcnow
 from planner.workspace.sheet import (
     COUNT_FIELDS,
     HELD_SYNONYMS,
@@ -298,6 +298,17 @@ def pins_between(ws: Workspace, start: dt.date, end: dt.date) -> list[dict]:
         return [
             {"village": p.village_id, "date": p.date.isoformat(), **({"time": p.time} if p.time else {})} for p in rows
         ]
+
+
+def closures_between(ws: Workspace, start: dt.date, end: dt.date) -> tuple[set[str], set[str]]:
+    """Road ids and place ids closed at some time from ``start`` to ``end`` (closed for the whole plan)."""
+    with ws.transaction() as s:
+        rows = s.scalars(
+            select(Closure).where(
+                Closure.date_from <= end, (Closure.date_until.is_(None)) | (Closure.date_until >= start)
+            )
+        ).all()
+        return {c.target_id for c in rows if c.kind == "road"}, {c.target_id for c in rows if c.kind == "place"}
 
 
 def unmet_pins(plan: Plan, pins: list[dict]) -> list[dict]:
