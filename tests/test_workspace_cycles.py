@@ -19,7 +19,7 @@ import random
 from conftest import write_area
 from openpyxl import load_workbook
 from sqlalchemy import select
-from workspace_support import check_report_workbook, expected_figures
+from workspace_support import check_report_workbook, expected_figures, tiny_toml
 
 from planner import cli
 from planner.workspace.cycle import carry_over, cycle_history
@@ -27,21 +27,7 @@ from planner.workspace.db import PlanRecord
 from planner.workspace.sheet import COLUMNS
 from planner.workspace.store import open_workspace
 
-CONFIG = """
-[plan]
-start_date = "2026-11-30"
-weeks = 1
-working_days = ["Mon", "Tue", "Wed", "Thu", "Fri"]
-time_limit_s = 30
-max_iterations = 5000
-walk_limit_m = 0
-
-[profiles.van.dry]
-national = 40
-provincial = 30
-commune = 20
-track = 10
-"""
+CONFIG = tiny_toml(("Mon", "Tue", "Wed", "Thu", "Fri"), max_iterations=5000)
 BEYOND = {"E4", "E5", "E6"}
 HEADERS = {h: k for k, h, _ in COLUMNS}
 

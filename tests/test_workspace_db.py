@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import write_area
 from sqlalchemy import func, select, text
-from workspace_support import check_report_workbook, expected_figures
+from workspace_support import check_report_workbook, expected_figures, tiny_toml
 
 from planner import cli
 from planner.workspace import service
@@ -24,21 +24,7 @@ from planner.workspace.db import Audit, Base, Pin, PlanRecord, Visit
 from planner.workspace.sheet import COLUMNS, planned_rows
 from planner.workspace.store import ADVISORY_KEY, backup_sqlite, init_workspace, open_workspace
 
-CONFIG = """
-[plan]
-start_date = "2026-11-30"
-weeks = 1
-working_days = ["Mon", "Tue"]
-time_limit_s = 30
-max_iterations = 20000
-walk_limit_m = 0
-
-[profiles.van.dry]
-national = 40
-provincial = 30
-commune = 20
-track = 10
-"""
+CONFIG = tiny_toml()
 KEYS = [k for k, _, _ in COLUMNS]
 
 

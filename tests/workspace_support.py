@@ -13,6 +13,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+
+def tiny_toml(working_days=("Mon", "Tue"), max_iterations: int = 20000) -> str:
+    """A quick one-week configuration for the tiny test areas of ``conftest.write_area``."""
+    days = ", ".join(f'"{d}"' for d in working_days)
+    return (
+        f'[plan]\nstart_date = "2026-11-30"\nweeks = 1\nworking_days = [{days}]\ntime_limit_s = 30\n'
+        f"max_iterations = {max_iterations}\nwalk_limit_m = 0\n\n"
+        "[profiles.van.dry]\nnational = 40\nprovincial = 30\ncommune = 20\ntrack = 10\n"
+    )
+
+
 ENGINES = ["sqlite", "postgresql"] if (os.environ.get("PLANNER_TEST_PG") or os.environ.get("CI")) else ["sqlite"]
 
 
