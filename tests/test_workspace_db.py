@@ -248,3 +248,12 @@ def test_carry_over_counts_cycles_in_a_row_below_frequency():
     ]
     # A missed twice in a row, B short in the last cycle only, C caught up
     assert carry_over(history) == {"A": 2, "B": 1}
+
+
+def test_a_published_run_is_never_replaced(db_url, tiny, capsys):
+    published_tiny(tiny, db_url)
+    data, cfg, out = tiny
+    args = ["plan", "--data", str(data), "--config", str(cfg), "--out", str(out), "--quiet", "--no-printables"]
+    assert cli.main([*args, "--run", "t1", "--force", "--db", db_url]) == 2
+    assert "published plan's folder is never replaced" in capsys.readouterr().err
+    assert cli.main(["publish", "nope", "--out", str(out), "--db", db_url]) == 2

@@ -24,6 +24,7 @@ from planner.workspace.service import (
     closures_between,
     is_registered,
     pins_between,
+    plan_status,
     publish,
     record,
     register_run,
@@ -142,6 +143,18 @@ def prepare_plan(args, config, area):
         return config, area, None
     ctx = {"db": db, "kind": "plan", "carry": {}}
     with open_workspace(db) as ws:
+        if args.run and plan_status(ws, args.run) in ("published", "superseded"):
+            raise InputError(
+                [
+                    Problem(
+                        "command line",
+                        f"run={args.run}",
+                        "--run",
+                        args.run,
+                        "a published plan's folder is never replaced; choose another name",
+                    )
+                ]
+            )
         if getattr(args, "next_cycle", False):
             start, weeks = next_cycle_start(ws)
             over = {"start_date": start.isoformat()}

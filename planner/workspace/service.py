@@ -105,8 +105,13 @@ def get_plan(session: Session, run: str) -> PlanRecord:
 
 def is_registered(ws: Workspace, run: str) -> bool:
     """Whether a run of this name is in the workspace."""
+    return plan_status(ws, run) is not None
+
+
+def plan_status(ws: Workspace, run: str) -> str | None:
+    """The status of a registered run (draft, published, superseded), or None."""
     with ws.transaction() as s:
-        return s.scalar(select(PlanRecord.id).where(PlanRecord.run == run)) is not None
+        return s.scalar(select(PlanRecord.status).where(PlanRecord.run == run))
 
 
 def published_plan(session: Session, on: dt.date | None = None) -> PlanRecord | None:

@@ -169,9 +169,16 @@ class Workspace:
         self.close()
 
 
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
+
+
 def audit(session: Session, action: str, entity: str, entity_id, before=None, after=None, detail: str = "") -> None:
     """Add one line to the audit trail (who = ``PLANNER_USER`` or the login name)."""
-    who = os.environ.get("PLANNER_USER") or getpass.getuser()
+    who = os.environ.get("PLANNER_USER") or login_name()
     session.add(
         Audit(
             who=who,
