@@ -257,3 +257,15 @@ def test_a_published_run_is_never_replaced(db_url, tiny, capsys):
     assert cli.main([*args, "--run", "t1", "--force", "--db", db_url]) == 2
     assert "published plan's folder is never replaced" in capsys.readouterr().err
     assert cli.main(["publish", "nope", "--out", str(out), "--db", db_url]) == 2
+
+
+def test_migrating_an_older_sqlite_file_backs_it_up_first(tmp_path, monkeypatch):
+    from planner.workspace import store
+
+    ws, _ = init_workspace(tmp_path / "w.db")
+    ws.close()
+    upgraded = []
+    monkeypatch.setattr(store, "head_revision", lambda: "0002")  # pretend this program knows a newer schema
+    monkeypatch.setattr(store.command, "upgrade", lambda cfg, rev: upgraded.append(list(tmp_path.glob("w.db.bak-*"))))
+    open_workspace(tmp_path / "w.db").close()
+    assert upgraded and len(upgraded[0]) == 1, "the upgrade ran without a backup beside the file"
