@@ -191,9 +191,14 @@ def test_the_ten_steps_on_the_default_data(db_url, tmp_path, monkeypatch, capsys
     # 10. report: every figure equals the sum of the recorded rows
     rep = tmp_path / "report"
     assert cli.main(["report", "--from", "2026-11-30", "--to", "2026-12-13", "--out", str(rep), *db]) == 0
-    assert check_report_workbook(rep / "report.xlsx", expected_figures(rows, 4000.0)) > 100
+    want = expected_figures(rows, 4000.0)
+    assert check_report_workbook(rep / "report.xlsx", want) > 100
     text = "\n".join(p.extract_text() for p in PdfReader(rep / "report.pdf").pages)
     assert "BÁO CÁO" in text and "Kết quả hoạt động thư viện lưu động" in text
+    t = want["totals"]
+    people, adults, children = (f"{t[k]:,}".replace(",", ".") for k in ("people", "adults", "children"))
+    sentence = f"Đã phục vụ {people} lượt bạn đọc ({adults} người lớn, {children} trẻ em)"
+    assert sentence in " ".join(text.split()), "the PDF's totals differ from the log"
     for name in ("sessions.png", "readers.png", "books.png", "reasons.png"):
         assert (rep / name).is_file()
 
