@@ -21,6 +21,7 @@ from planner.workspace.replan import ReplanRequest, apply_closures, replan
 from planner.workspace.report import write_report
 from planner.workspace.service import (
     add_pin,
+    audit_lines,
     closures_between,
     is_registered,
     pins_between,
@@ -114,7 +115,12 @@ def register(sub) -> dict:
     p.add_argument("--data", type=Path, default=None)
     p.add_argument("--force", action="store_true")
     add_db(p)
+    p = sub.add_parser("audit", help="who changed what, and when (newest first)")
+    p.add_argument("--entity", default=None, help="plan, visit, restock, pin, road, place, dataset")
+    p.add_argument("--limit", type=int, default=50)
+    add_db(p)
     return {
+        "audit": cmd_audit,
         "init": cmd_init,
         "publish": cmd_publish,
         "pin": cmd_pin,
@@ -355,4 +361,11 @@ def report_with(args, ws) -> int:
         ws, args.date_from, args.date_to, Path(out), cost_per_km=args.cost_per_km, area=area, force=args.force
     )
     print(f"report written to {paths['folder']}: " + ", ".join(p.name for p in paths["files"]))
+    return 0
+
+
+def cmd_audit(args) -> int:
+    with open_workspace(args.db) as ws:
+        for line in audit_lines(ws, entity=args.entity, limit=args.limit):
+            print(line)
     return 0

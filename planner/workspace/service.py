@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from planner.model.errors import InputError, Problem
 from planner.model.plan import Plan
 from planner.model.plan_io import plan_from_dict
-from planner.workspace.db import Closure, DatasetVersion, Pin, PlanRecord, Restock, Visit, utcnow
+from planner.workspace.db import Audit, Closure, DatasetVersion, Pin, PlanRecord, Restock, Visit, utcnow
 from planner.workspace.sheet import (
     COUNT_FIELDS,
     HELD_SYNONYMS,
@@ -529,3 +529,18 @@ def require_published(session: Session) -> PlanRecord:
     if rec is None:
         raise WorkspaceError("no published plan in the workspace; run 'planner publish RUN' first")
     return rec
+
+
+def audit_lines(ws: Workspace, *, entity: str | None = None, limit: int = 50) -> list[str]:
+    """The latest audit entries, newest first, one line each: when, who, what, before -> after."""
+    with ws.transaction() as s:
+        q = select(Audit).order_by(Audit.id.desc()).limit(limit)
+        if entity:
+            q = q.where(Audit.entity == entity)
+        out = []
+        for a in s.scalars(q):
+            keys = sorted(set(a.before or {}) | set(a.after or {}))
+            change = ", ".join(f"{k}: {(a.before or {}).get(k)} -> {(a.after or {}).get(k)}" for k in keys)
+            detail = f" ({a.detail})" if a.detail else ""
+            out.append(f"{a.at:%Y-%m-%d %H:%M:%S} {a.who} {a.action} {a.entity} {a.entity_id}{detail}: {change}")
+        return out
