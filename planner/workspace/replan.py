@@ -25,7 +25,6 @@ import csv
 import datetime as dt
 import json
 import math
-import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from planner.planning.build import build_problem
 from planner.planning.checker import violations
 from planner.planning.solve import solve
 from planner.render.document import build_document
-from planner.render.printables import render_printables
+from planner.render import calendar, html_schedule, pdf
 from planner.runs import write_outputs
 from planner.workspace.db import Closure, PlanRecord, Visit
 from planner.workspace.service import load_run_plan, pins_between, register_run
@@ -442,14 +441,18 @@ def write_diff(diff: Diff, folder: Path) -> None:
                 w.writerow([kind, r["stop_id"], r["name"], r["commune"], "; ".join(r["before"]), "; ".join(r["after"])])
 
 
-def render_changed(plan: Plan, area: Area, folder: Path, codes: list[str], lang: str) -> None:
-    """Printables of the plan, keeping the per-commune files of the changed communes only."""
-    render_printables(plan, area, folder, lang=lang)
+def render_changed(plan: Plan, area: Area, folder: Path, codes: list[str], lang: str) -> list[Path]:
+    """Printable schedules (PDF, HTML) and calendars of the communes whose schedules change, only."""
     doc = build_document(plan, area, lang=lang)
-    keep = {c.slug for c in doc.communes if str(c.code) in set(codes)}
-    for sub, exts in (("schedules", (".pdf", ".html")), ("calendars", (".ics",))):
-        for f in (folder / sub).iterdir():
-            if f.suffix in exts and f.stem not in keep:
-                f.unlink()
-    (folder / "stops_interchange.csv").unlink(missing_ok=True)
-    shutil.rmtree(folder / "print-tmp", ignore_errors=True)
+    doc.communes = [c for c in doc.communes if str(c.code) in set(codes)]
+    written = []
+    sched = folder / "schedules"
+    sched.mkdir(exist_ok=True)
+    for c in doc.communes:
+        written.append(pdf.write_pdf(doc, [c], sched / f"{c.slug}.pdf"))
+        written.append(html_schedule.write_html(doc, [c], sched / f"{c.slug}.html"))
+    cal = folder / "calendars"
+    cal.mkdir(exist_ok=True)
+    written += [p for p in calendar.write_calendars(plan, area, doc, cal) if p.name != "all.ics"]
+    (cal / "all.ics").unlink(missing_ok=True)
+    return written
