@@ -1,7 +1,7 @@
 """Command line: a thin shell over the library.
 
 Exit codes: 0 success; 2 bad input (data or configuration); 3 no plan can be made;
-4 the output folder exists (use --force); 1 the program failed.
+4 the output folder exists (use --force); 5 the workspace database cannot be used; 1 the program failed.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from planner.cli.calibrate import main_calibrate
 from planner.cli.check import main_check
 from planner.cli.compare import main_compare
 from planner.cli.import_osm import main_import_osm
+from planner.cli.workspace import add_plan_options, after_plan, prepare_plan  # workspace (issue 11)
+from planner.cli.workspace import register as register_workspace  # workspace (issue 11)
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--units", choices=("pre2025", "2025"), default=None, help="group schedules by these communes")
     # issue 10 part 8 (end)
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    add_plan_options(p)  # workspace (issue 11): --db, --next-cycle
 
     c = sub.add_parser("check", help="validate input files and list every problem")
     c.add_argument("check_args", nargs=argparse.REMAINDER)
@@ -83,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     osm = sub.add_parser("import-osm", help="write a data folder from an OSM extract and a communes file")
     osm.add_argument("import_args", nargs=argparse.REMAINDER)
     # issue 10 (end)
+    parser.set_defaults(workspace_handlers=register_workspace(sub))  # workspace (issue 11)
     return parser
 
 
@@ -144,6 +148,7 @@ def cmd_plan(args) -> int:
         base = config.to_dict()["vehicles"][0]
         config = config.replace(vehicles=[dict(base, id=f"van{k + 1}") for k in range(args.vans)])
     area = load_area(args.data)
+    config, area, ws_ctx = prepare_plan(args, config, area)  # workspace (issue 11): pins, --next-cycle
     name = args.run or dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
     on_progress, stop = _progress(config.plan.time_limit_s, args.quiet)
     try:
@@ -161,6 +166,7 @@ def cmd_plan(args) -> int:
     finally:
         stop()
     print_summary(result["plan"], result["path"])
+    after_plan(args, result, ws_ctx)  # workspace (issue 11): register the run as a draft
     return 0
 
 
@@ -230,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(DIRECT_COMMANDS[argv[0]](argv[1:]))
     args = parser.parse_args(argv)
     handlers = {"plan": cmd_plan, "check": cmd_check, "print": cmd_print, "compare": cmd_compare}
+    handlers.update(args.workspace_handlers)  # workspace (issue 11)
     try:
         return handlers[args.command](args)
     except PlannerError as exc:

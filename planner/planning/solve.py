@@ -87,6 +87,23 @@ def stop_windows(problem: Problem, day_span: dict, village_id: str | None, servi
     return tuple(out)
 
 
+#: A pinned visit is worth this many times an ordinary one, so the search keeps it whenever it fits.
+PIN_WEIGHT = 1000
+#: A pinned time holds within this many minutes either side.
+PIN_TOLERANCE_MIN = 15
+
+
+def pinned_windows(problem: Problem, day_span: dict, village_id: str, service_s: int, pin) -> tuple:
+    """Start-of-service windows of a pinned visit: its date, and its time ± the tolerance when given."""
+    wins = stop_windows(problem, day_span, village_id, service_s, only={pin.date})
+    if pin.time is None:
+        return wins
+    h, m = (int(x) for x in pin.time.split(":"))
+    lo = _t(problem, pin.date, h * 60 + m - PIN_TOLERANCE_MIN)
+    hi = _t(problem, pin.date, h * 60 + m + PIN_TOLERANCE_MIN)
+    return tuple((max(a, lo), min(b, hi)) for a, b in wins if max(a, lo) <= min(b, hi))
+
+
 @dataclass(frozen=True)
 class MarketPlan:
     """The working dates that are a village's market days, and whether a visit must fall on one."""
@@ -182,20 +199,30 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
             if not win:
                 continue  # no market day in the cycle's working days: reported by the explainer
         prev: list[int] = []
-        for c in range(st.visits):
+        # pins that can be met at all (a working date inside the village's and the fleet's hours)
+        pins = [
+            p
+            for p in sorted((p for p in cfg.pins if p.village == own), key=lambda p: p.date)
+            if own and pinned_windows(problem, day_span, own, svc_s, p)
+        ]
+        for c in range(max(st.visits, len(pins))):
             value = visit_value(problem, weights, members, credits, first=c == 0)
             info = NodeInfo(
                 st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site
             )
             alternatives = [(win, 0)]
-            if market is not None and not market.required:
+            if c < len(pins):  # a pinned visit: its date (and time), worth far more than any other
+                alternatives = [(pinned_windows(problem, day_span, own, svc_s, pins[c]), 0)]
+                value *= PIN_WEIGHT
+            elif market is not None and not market.required:
                 on_market = stop_windows(problem, day_span, own, svc_s, only=market.dates)
                 if on_market:  # a market-day visit, or any other day at the cost of the market bonus
                     alternatives = [(on_market, 0), (win, int(round(cfg.objective.market_bonus * value)))]
             here = [add(info, svc_s, w, books, value, None, reach, extra) for w, extra in alternatives]
             if len(here) > 1:
                 groups.append(NodeGroup(tuple(here), value, 1))
-            precedences.extend(Precedence(a, b, max(0, gap)) for a in prev for b in here)
+            spacing = 0 if c <= len(pins) and pins else max(0, gap)  # pinned dates set their own spacing
+            precedences.extend(Precedence(a, b, spacing) for a in prev for b in here)
             prev = here
 
     # overnight nodes per route, night and lodging
