@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from planner.model.matrices import UNREACHABLE, Matrices
 from planner.model.plan import CHANNELS, STOP_KINDS, UNSERVED_REASONS, Day, Plan, Stop
-from planner.model.problem import Problem, SiteRow, min_spacing_days, visits_required
+from planner.model.problem import Problem, SiteRow, VillageRow, min_spacing_days, visits_required
 
 #: The rule tags, one per kind of broken rule.
 RULES = (
@@ -53,7 +53,7 @@ TRAVEL_TOL_MIN = 0.2
 DIST_TOL_KM = 0.02
 #: Walking distances are whole metres.
 WALK_TOL_M = 1.0
-#: Spacing counts calendar days; a fractional rule is met half a day early.
+#: Spacing is measured between visit times, less half a day: Monday 14:00 and Thursday 08:00 are three days apart.
 SPACING_SLACK_DAYS = 0.5
 #: Stop coordinates are rounded to 6 decimals.
 COORD_TOL_DEG = 1e-5
@@ -64,6 +64,7 @@ PER_LEG_KM_ROUND = 0.005
 PER_LEG_MIN_ROUND = 0.05
 MIN_PER_H = 60
 S_PER_MIN = 60
+S_PER_DAY = 86400
 M_PER_KM = 1000
 
 VISIT_KINDS = ("village", "site")
@@ -237,7 +238,7 @@ class Referee:
             self.say("day", at, f"departs {s.departure:%H:%M} before it arrives {s.arrival:%H:%M}")
         if s.kind == "lunch" and not s.stop_id:
             return True  # by the road: its place is checked with the leg it splits
-        place = self.villages.get(s.stop_id) if s.kind == "village" else None
+        place: VillageRow | SiteRow | None = self.villages.get(s.stop_id) if s.kind == "village" else None
         if s.kind != "village":
             place = self.sites.get(s.stop_id) or (self.villages.get(s.stop_id) if s.kind == "lunch" else None)
         if place is None:
@@ -479,9 +480,10 @@ class Referee:
             for v in self.problem.villages
         }
 
-    def village_truth(self, plan: Plan) -> dict[str, Truth]:
-        """Channel, visits and requirement of every village, from the stop events alone."""
-        served: dict[str, list[tuple[str, str]]] = {}  # village -> (date, stop id) of van stops serving it
+    def stop_facts(self, plan: Plan) -> tuple[dict[str, list[tuple[str, str]]], set[str], dict[str, list[str]]]:
+        """(village -> (date, stop id) of the van stops serving it, villages with their own stop,
+        site -> dates restocked)."""
+        served: dict[str, list[tuple[str, str]]] = {}
         own: set[str] = set()
         restocks: dict[str, list[str]] = {}
         for day, s in self.visit_events(plan):
@@ -489,32 +491,44 @@ class Referee:
                 restocks.setdefault(s.stop_id, []).append(day.date.isoformat())
                 continue
             own.add(s.stop_id)
-            for v in dict.fromkeys(s.villages_served):
-                served.setdefault(v, []).append((day.date.isoformat(), s.stop_id))
-        self.restocks = restocks
-        self.covering = self.covering_points()
+            for vid in dict.fromkeys(s.villages_served):
+                served.setdefault(vid, []).append((day.date.isoformat(), s.stop_id))
+        return served, own, restocks
+
+    def village_truth(self, plan: Plan) -> dict[str, Truth]:
+        """Channel, visits and requirement of every village, from the stop events alone."""
+        served, own, restocks = self.stop_facts(plan)
+        covering_points = self.covering_points()
         need_fp = self.cfg.frequency.fixed_point_visits
         records = {r.village_id: r for r in plan.villages}
         truth = {}
         for v in self.problem.villages:
-            covering = tuple(p.id for p in self.covering.get(v.id, ()))
+            covering = tuple(p.id for p in covering_points.get(v.id, ()))
             qualifying = tuple(p for p in covering if len(restocks.get(p, ())) >= need_fp)
-            if v.id in served:
-                channel = "van_stop" if v.id in own else "walk"
-                dates = tuple(sorted(d for d, _ in served[v.id]))
-                by = (v.id,) if v.id in own else tuple(sorted({sid for _, sid in served[v.id]}))
-                truth[v.id] = Truth(channel, len(dates), self.required[v.id], dates, by, covering, qualifying)
+            if v.id not in served:
+                named = records[v.id].served_by if v.id in records else ()
+                truth[v.id] = self.point_truth(v.id, named, covering, qualifying, restocks)
                 continue
-            named = records[v.id].served_by if v.id in records else ()
-            point = named[0] if len(named) == 1 and named[0] in qualifying else None
-            if point is None and covering:
-                point = max(covering, key=lambda p: (len(restocks.get(p, ())), p))
-            dates = tuple(sorted(restocks.get(point, ()))) if point else ()
-            channel = "fixed_point" if qualifying else "unserved"
-            required = need_fp if covering else self.required[v.id]
-            by = (point,) if qualifying else ()
-            truth[v.id] = Truth(channel, len(dates), required, dates, by, covering, qualifying)
+            channel = "van_stop" if v.id in own else "walk"
+            dates = tuple(sorted(d for d, _ in served[v.id]))
+            by = (v.id,) if v.id in own else tuple(sorted({sid for _, sid in served[v.id]}))
+            truth[v.id] = Truth(channel, len(dates), self.required[v.id], dates, by, covering, qualifying)
         return truth
+
+    def point_truth(self, vid, named, covering, qualifying, restocks) -> Truth:
+        """A village with no van stop: served by a fixed point restocked often enough, or not at all.
+
+        Its point is the one the plan names, if that one qualifies, else the covering point
+        restocked most often.
+        """
+        point = named[0] if len(named) == 1 and named[0] in qualifying else None
+        if point is None and covering:
+            point = min(covering, key=lambda p: (-len(restocks.get(p, ())), p))
+        dates = tuple(sorted(restocks.get(point, ()))) if point else ()
+        channel = "fixed_point" if qualifying else "unserved"
+        required = self.cfg.frequency.fixed_point_visits if covering else self.required[vid]
+        by: tuple[str, ...] = (point,) if qualifying and point else ()
+        return Truth(channel, len(dates), required, dates, by, covering, qualifying)
 
     def check_stops_per_place(self, plan: Plan) -> None:
         """Per stop: restocks at real fixed points, visits no more than required, spaced out."""
@@ -536,7 +550,7 @@ class Referee:
                 self.say("visits", f"stop {sid}", f"{len(times)} visits in the cycle, at most {allowed[sid]} needed")
             least = min_spacing_days(self.cfg, allowed[sid])
             for a, b in zip(times, times[1:]):
-                if (b.date() - a.date()).days < least - SPACING_SLACK_DAYS:
+                if (b - a).total_seconds() / S_PER_DAY < least - SPACING_SLACK_DAYS:
                     self.say(
                         "spacing",
                         f"stop {sid}",
@@ -547,7 +561,9 @@ class Referee:
         """Every village once in ``plan.villages``, with the channel and visits its stops give it."""
         counts = Counter(r.village_id for r in plan.villages)
         for vid in sorted(set(counts) | set(self.villages)):
-            if counts[vid] != 1:
+            if vid not in self.villages:
+                self.say("channel", f"village {vid}", "a service record for a village the problem does not have")
+            elif counts[vid] != 1:
                 self.say("channel", f"village {vid}", f"{counts[vid]} service records, expected 1")
         for r in plan.villages:
             v, t = self.villages.get(r.village_id), truth.get(r.village_id)
