@@ -147,6 +147,8 @@ def test_max_driving_hours_per_day(tmp_path):
     short = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], max_driving_h_per_day=5)])
     plan, _ = plan_for(area, short)
     assert channels(plan) == {"V": "unserved"}
+    (u,) = plan.unserved
+    assert u.reason == "too_far_for_shift" and "driving limit (5 h)" in u.detail
     longer = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], max_driving_h_per_day=6.5)])
     plan, _ = plan_for(area, longer)
     assert channels(plan) == {"V": "van_stop"}

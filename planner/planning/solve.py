@@ -34,6 +34,7 @@ from planner.model.problem import Problem, min_spacing_days
 from planner.planning.covering import Selection, select_stops
 
 DAY_S = 86400
+HOUR_S = 3600
 
 
 @dataclass(frozen=True)
@@ -596,6 +597,7 @@ class _Explainer:
             walk = f", and no stop the fleet can reach is within a {self.walk_m:,.0f} m walk" if self.walk_m else ""
             return "unreachable", f"no vehicle of the fleet ({fleet}) can reach it in the {season} season: {far}{walk}"
         best_round = math.inf
+        within_driving = False  # some vehicle drives there and back within its daily limit
         for veh in p.vehicles:
             m = p.matrix_for(veh)
             dep = p.site(veh.depot).loc
@@ -605,6 +607,8 @@ class _Explainer:
             t_in = min(m.time_s[lo, stop.loc] for lo in lods)
             t_out = min(m.time_s[stop.loc, lo] for lo in lods)
             best_round = min(best_round, t_in + t_out)
+            if t_in + t_out <= veh.max_driving_h_per_day * HOUR_S:
+                within_driving = True
         where = "its stop" if stop.loc != v.loc else "it"
         if stop.kind == "site":
             where = f"its fixed library point {p.sites[stop.site].name}"
@@ -614,6 +618,12 @@ class _Explainer:
                 f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back "
                 f"+ {self.service_s / 3600:.1f} h service + {self.lunch_s / 3600:.1f} h lunch = {need / 3600:.1f} h, "
                 f"more than the {self.shift_s / 3600:.1f} h shift"
+            )
+        if not within_driving:
+            limit = max(veh.max_driving_h_per_day for veh in p.vehicles)
+            return "too_far_for_shift", (
+                f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back, "
+                f"more than the daily driving limit ({limit:g} h)"
             )
         return "not_enough_time", (
             f"got {got} of {required} visit(s): {where} is reachable ({best_round / 3600:.1f} h there and back from the "
