@@ -217,8 +217,10 @@ class Referee:
         if stops[-1].kind not in NIGHT_KINDS:
             self.say("day", at, f"finishes with {stops[-1].kind}, not end or overnight")
         middle = {s.kind for s in stops[1:-1]} - {"village", "site", "lunch"}
-        if middle or len(stops) < 2:
-            self.say("day", at, f"events of kind {sorted(middle) or ['start']} inside the day")
+        if middle:
+            self.say("day", at, f"events of kind {sorted(middle)} inside the day")
+        if len(stops) < 2:
+            self.say("day", at, "a single event: a day starts and ends")
         if len(day.legs) != len(stops) - 1:
             self.say("day", at, f"{len(day.legs)} legs for {len(stops)} events")
         ok = True
