@@ -141,3 +141,22 @@ def test_checker_catches_a_broken_plan(line_area):
     twice = dataclasses.replace(day, stops=day.stops + (day.stops[i],))
     msgs = violations(dataclasses.replace(plan, days=(twice,)), problem)
     assert any(m.startswith("[visits]") for m in msgs)
+
+
+def test_a_village_whose_fixed_point_is_out_of_reach_is_explained(tmp_path):
+    # Y and its fixed point FP sit up a national road the van may not use: the explainer once
+    # raised StopIteration looking for FP's restocking stop; now Y is unreachable, said so.
+    folder = write_area(
+        tmp_path / "fp_far",
+        villages=[("V1", "Bản Một", 5.0, 100), ("Y", "Bản Y", 5.0, 200, 22.05)],
+        roads=[("R1", "commune", 0.0, 5.0), ("N1", "national", 0, 0, [(lon_at(5.0), 22.0), (lon_at(5.0), 22.05)])],
+        sites=[("FP", "Điểm sách", "learning_centre", 5.0, False, 1000)],
+    )
+    area = load_area(folder)
+    sites = area.sites.copy()
+    sites.loc[sites["id"] == "FP", "geometry"] = sites.loc[sites["id"] == "FP", "geometry"].translate(yoff=0.045)
+    area = area.with_sites(sites)
+    no_national = {"van": {"dry": {"national": 0, "provincial": 30, "commune": 20, "track": 10}}}
+    plan, _ = plan_for(area, config(plan={"fixed_points": True}, profiles=no_national))
+    assert served(plan) == {"V1"}
+    assert [(u.village_id, u.reason) for u in plan.unserved] == [("Y", "unreachable")]

@@ -584,7 +584,7 @@ class _Explainer:
         if vi in sel.assigned:
             stop = sel.stops[sel.assigned[vi]]
         elif vi in sel.fixed_cover:
-            stop = next(st for st in sel.stops if st.site == sel.fixed_cover[vi])
+            stop = next((st for st in sel.stops if st.site == sel.fixed_cover[vi]), None)  # None: point out of reach
         else:
             stop = None
         if stop is None:
