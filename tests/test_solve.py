@@ -160,3 +160,21 @@ def test_a_village_whose_fixed_point_is_out_of_reach_is_explained(tmp_path):
     plan, _ = plan_for(area, config(plan={"fixed_points": True}, profiles=no_national))
     assert served(plan) == {"V1"}
     assert [(u.village_id, u.reason) for u in plan.unserved] == [("Y", "unreachable")]
+
+
+def test_a_fixed_point_out_of_reach_leaves_its_villages_to_the_van(tmp_path):
+    # Y is 5 km down the commune road; its fixed point FP is 2 km up a national road the van may
+    # not use (farther off-road than it may park). FP cannot be restocked, so Y needs a van stop.
+    folder = write_area(
+        tmp_path / "fp_cut",
+        villages=[("Y", "Bản Y", 5.0, 200)],
+        roads=[("R1", "commune", 0.0, 5.0), ("N1", "national", 0, 0, [(lon_at(5.0), 22.0), (lon_at(5.0), 22.03)])],
+        sites=[("FP", "Điểm sách", "learning_centre", 5.0, False, 3000)],
+    )
+    area = load_area(folder)
+    sites = area.sites.copy()
+    sites.loc[sites["id"] == "FP", "geometry"] = sites.loc[sites["id"] == "FP", "geometry"].translate(yoff=0.02)
+    area = area.with_sites(sites)
+    no_national = {"van": {"dry": {"national": 0, "provincial": 30, "commune": 20, "track": 10}}}
+    plan, _ = plan_for(area, config(plan={"fixed_points": True}, profiles=no_national))
+    assert {v.village_id: v.channel for v in plan.villages} == {"Y": "van_stop"}

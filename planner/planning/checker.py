@@ -472,11 +472,19 @@ class Referee:
         return [(d, s) for d in plan.days if (d.vehicle, d.date) in self.legs for s in d.stops if s.kind in VISIT_KINDS]
 
     def covering_points(self) -> dict[str, tuple[SiteRow, ...]]:
-        """Village id -> active fixed points whose radius (on foot) reaches it, when fixed points are on."""
+        """Village id -> active fixed points whose radius (on foot) reaches it, when fixed points are on.
+
+        Only points some vehicle can reach from its depot and back count: a point that cannot
+        be restocked serves no one.
+        """
         walk = self.problem.walk
         if not self.cfg.plan.fixed_points or walk is None:
             return {}
-        points = self.problem.fixed_points()
+        points = [
+            p
+            for p in self.problem.fixed_points()
+            if any(self.there_and_back(veh, veh.depot, p.id) for veh in self.problem.vehicles)
+        ]
         return {
             v.id: tuple(p for p in points if walk.dist_m[walk.index(p.id), walk.index(v.id)] <= p.coverage_radius_m)
             for v in self.problem.villages
