@@ -21,8 +21,10 @@ stops so that the total stays true.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import hypothesis.strategies as st
 import pytest
@@ -33,6 +35,7 @@ from planner.io import load_area
 from planner.model.calendar import parse_time_windows
 from planner.model.plan import Day, Plan
 from planner.model.problem import Problem
+from planner.planning import checker
 from planner.planning.build import build_problem
 from planner.planning.checker import RULES, violations
 from planner.planning.solve import solve
@@ -439,3 +442,12 @@ def test_the_referee_reads_any_plan_without_falling_over(good, edits):
         plan = edit_stops(plan, k, {i: {name: value}})
     found = violations(plan, problem)
     assert tags(found) <= set(RULES)
+
+
+def test_the_referee_shares_no_code_with_the_solver():
+    """The checker imports only the model's plain data types and rules, never the solver's code."""
+    tree = ast.parse(Path(checker.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    ours = {m for m in imported if m.startswith("planner")}
+    assert ours and all(m.startswith("planner.model.") for m in ours), ours
