@@ -451,3 +451,13 @@ def test_the_referee_shares_no_code_with_the_solver():
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     ours = {m for m in imported if m.startswith("planner")}
     assert ours and all(m.startswith("planner.model.") for m in ours), ours
+
+
+def test_a_wrong_figure_that_feeds_the_totals_shows_in_the_day_and_plan_summaries(good):
+    plan, problem = good
+    k = walk_day(plan)
+    i, _ = two_visits(plan.days[k])
+    found = violations(edit_stops(plan, k, {i: {"books": plan.days[k].stops[i].books + 5}}), problem)
+    assert tags(found) == {"books", "summary"}
+    day = f"[summary] van1 {plan.days[k].date}: books = "
+    assert any(m.startswith(day) for m in found) and any(m.startswith("[summary] plan: books = ") for m in found)

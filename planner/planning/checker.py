@@ -62,6 +62,7 @@ SUMMARY_KM_ROUND = 0.05
 SUMMARY_H_ROUND = 0.005
 PER_LEG_KM_ROUND = 0.005
 PER_LEG_MIN_ROUND = 0.05
+PCT_ROUND = 0.05
 MIN_PER_H = 60
 S_PER_MIN = 60
 S_PER_DAY = 86400
@@ -679,11 +680,30 @@ class Referee:
 
     # ------------------------------------------------------------------ summary
 
-    def true_totals(self, plan: Plan, truth: dict[str, Truth]) -> dict[str, float]:
-        """The plan's totals, from the stop events, the matrices and the input data."""
-        events = self.visit_events(plan)
-        legs = [leg for ls in self.legs.values() for leg in ls if leg.time_s < UNREACHABLE]
+    def event_totals(self, days: list[Day]) -> tuple[dict[str, float], dict[str, float]]:
+        """Stops, distance, driving, service, nights and books of some readable days, with the
+        rounding each figure may carry."""
+        events = [s for d in days for s in d.stops if s.kind in VISIT_KINDS]
+        legs = [leg for d in days for leg in self.legs[(d.vehicle, d.date)] if leg.time_s < UNREACHABLE]
         svc = self.cfg.service
+        want = {
+            "stops": len(events),
+            "distance_km": sum(leg.dist_m for leg in legs) / M_PER_KM,
+            "driving_h": sum(leg.time_s for leg in legs) / S_PER_MIN / MIN_PER_H,
+            "service_h": sum(svc.village_service_min if s.kind == "village" else svc.site_service_min for s in events)
+            / MIN_PER_H,
+            "nights_away": sum(1 for d in days if d.stops[-1].stop_id != self.vehicles[d.vehicle].depot),
+            "books": sum(self.stop_books(s) for s in events),
+        }
+        tol = {
+            "distance_km": SUMMARY_KM_ROUND + PER_LEG_KM_ROUND * len(legs),
+            "driving_h": SUMMARY_H_ROUND + PER_LEG_MIN_ROUND * 2 * len(legs) / MIN_PER_H,
+            "service_h": SUMMARY_H_ROUND + TOL_MIN * len(events) / MIN_PER_H,
+        }
+        return want, tol
+
+    def village_totals(self, truth: dict[str, Truth]) -> dict[str, float]:
+        """The plan's village figures, from the channels and visits the stops give."""
         served = [v for v in self.problem.villages if truth[v.id].channel != "unserved"]
         at_freq = [v for v in served if truth[v.id].visits >= truth[v.id].required]
         total = sum(v.population for v in self.problem.villages)
@@ -693,44 +713,31 @@ class Referee:
             "children_served": sum(v.children for v in served),
             "population_served_at_frequency": sum(v.population for v in at_freq),
             "villages_served_at_frequency": len(at_freq),
-            "stops": len(events),
-            "distance_km": sum(leg.dist_m for leg in legs) / M_PER_KM,
-            "driving_h": sum(leg.time_s for leg in legs) / S_PER_MIN / MIN_PER_H,
-            "service_h": sum(
-                svc.village_service_min if s.kind == "village" else svc.site_service_min for _, s in events
-            )
-            / MIN_PER_H,
-            "nights_away": sum(
-                1
-                for d in plan.days
-                if (d.vehicle, d.date) in self.legs and d.stops[-1].stop_id != self.vehicles[d.vehicle].depot
-            ),
-            "books": sum(self.stop_books(s) for _, s in events),
             "villages_total": len(self.problem.villages),
             "population_total": total,
             "children_total": sum(v.children for v in self.problem.villages),
             "population_served_pct": round(100 * sum(v.population for v in served) / total, 1) if total else 0.0,
-            "days": len({(d.vehicle, d.date) for d, _ in events}),
         }
         for ch in CHANNELS:
             out[f"population_{ch}"] = sum(v.population for v in self.problem.villages if truth[v.id].channel == ch)
         return out
 
-    def check_summary(self, plan: Plan, truth: dict[str, Truth]) -> None:
-        want = self.true_totals(plan, truth)
-        n_legs = sum(len(ls) for ls in self.legs.values())
-        tol = {
-            "distance_km": SUMMARY_KM_ROUND + PER_LEG_KM_ROUND * n_legs,
-            "driving_h": SUMMARY_H_ROUND + PER_LEG_MIN_ROUND * 2 * n_legs / MIN_PER_H,
-            "service_h": SUMMARY_H_ROUND + TOL_MIN * want["stops"] / MIN_PER_H,
-            "population_served_pct": 0.05,
-        }
-        got = plan.summary()
+    def compare(self, at: str, got: dict, want: dict, tol: dict) -> None:
         for key, value in want.items():
             if key not in got:
-                self.say("summary", "plan", f"{key} missing, expected {value:g}")
+                self.say("summary", at, f"{key} missing, expected {value:g}")
             elif abs(got[key] - value) > tol.get(key, 0):
-                self.say("summary", "plan", f"{key} = {got[key]:g}, the stops and the input give {value:g}")
+                self.say("summary", at, f"{key} = {got[key]:g}, the stops and the input give {value:g}")
+
+    def check_summary(self, plan: Plan, truth: dict[str, Truth]) -> None:
+        """Plan totals and each day's totals, recomputed; the plan's status."""
+        days = [d for ds in self.vehicle_days(plan).values() for d in ds]
+        for day in days:
+            self.compare(where(day), day.summary(), *self.event_totals([day]))
+        want, tol = self.event_totals(days)
+        want |= self.village_totals(truth)
+        want["days"] = sum(1 for d in days if any(s.kind in VISIT_KINDS for s in d.stops))
+        self.compare("plan", plan.summary(), want, tol | {"population_served_pct": PCT_ROUND})
         short = any(t.visits < t.required for t in truth.values())
         status = "ok" if not short else ("partial" if want["villages_served"] else "empty")
         if plan.status != status:
