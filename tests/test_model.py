@@ -88,6 +88,17 @@ def test_fixed_point_serves_nearby_villages_when_restocked(tmp_path):
     assert channels(off) == {"A": "van_stop", "Z": "van_stop"}
 
 
+def test_a_fixed_point_village_counts_only_with_every_restock(tmp_path):
+    # Two restocks a cycle are required and the cycle has one working day: CC gets one, so A is
+    # unserved (1 of 2 restocks), not fixed_point, and counts in no served figure.
+    cfg = config(plan={"fixed_points": True}, frequency={"fixed_point_visits": 2})
+    plan, _ = plan_for(fixed_point_area(tmp_path), cfg)
+    assert channels(plan) == {"A": "unserved", "Z": "van_stop"}
+    (u,) = plan.unserved
+    assert (u.village_id, u.visits, u.visits_required) == ("A", 1, 2)
+    assert plan.summary()["population_fixed_point"] == 0
+
+
 def test_motorbike_reaches_the_track_village(tmp_path):
     # T sits 5 km up a track: the van may not use tracks, a motorbike may.
     folder = write_area(

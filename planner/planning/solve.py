@@ -296,9 +296,11 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             dates = [d for d, _ in walked[vi]]
             by = tuple(sorted({sid for _, sid in walked[vi]}))
         elif vi in selection.fixed_cover and selection.fixed_cover[vi] in restocked:
+            # one definition: a village counts fixed_point only once its point got every restock
             si = selection.fixed_cover[vi]
-            channel, dates, by = "fixed_point", restocked[si], (problem.sites[si].id,)
-            required = fp_visits
+            dates, required = restocked[si], fp_visits
+            enough = len(dates) >= fp_visits
+            channel, by = ("fixed_point", (problem.sites[si].id,)) if enough else ("unserved", ())
         else:
             channel, dates, by = "unserved", [], ()
             if vi in selection.fixed_cover:
