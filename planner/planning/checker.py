@@ -113,6 +113,11 @@ def expected_books(population: int, problem: Problem) -> int:
     return int(min(s.books_max, max(s.books_min, round(population * s.books_per_person))))
 
 
+def hhmm(minute: int) -> str:
+    """``810`` -> ``"13:30"``."""
+    return f"{minute // MIN_PER_H:02d}:{minute % MIN_PER_H:02d}"
+
+
 def where(day: Day, stop: Stop | None = None) -> str:
     """``van1 2026-11-30`` or ``van1 2026-11-30 #3 V12``."""
     if stop is None:
@@ -324,11 +329,13 @@ class Referee:
                 continue
             if abs(leg.plan_min - leg.time_s / S_PER_MIN) > TRAVEL_TOL_MIN:
                 self.say(
-                    "travel", at, f"{leg.plan_min:.1f} min from {leg.origin}, the matrix says {leg.time_s / 60:.1f}"
+                    "travel",
+                    at,
+                    f"{leg.plan_min:.1f} min from {leg.origin}, the matrix says {leg.time_s / S_PER_MIN:.1f}",
                 )
             if abs(leg.plan_km - leg.dist_m / M_PER_KM) > DIST_TOL_KM:
                 self.say(
-                    "travel", at, f"{leg.plan_km:.2f} km from {leg.origin}, the matrix says {leg.dist_m / 1000:.2f}"
+                    "travel", at, f"{leg.plan_km:.2f} km from {leg.origin}, the matrix says {leg.dist_m / M_PER_KM:.2f}"
                 )
         for prev, s in zip(day.stops, day.stops[1:]):
             gap = (s.arrival - prev.departure).total_seconds() / S_PER_MIN
@@ -361,7 +368,7 @@ class Referee:
         if windows is None:
             return
         if not any(lo - TOL_MIN <= a and b <= hi + TOL_MIN for lo, hi in windows):
-            shown = ", ".join(f"{lo // 60:02d}:{lo % 60:02d}-{hi // 60:02d}:{hi % 60:02d}" for lo, hi in windows)
+            shown = ", ".join(f"{hhmm(lo)}-{hhmm(hi)}" for lo, hi in windows)
             self.say(
                 "window", at, f"visit {s.arrival:%H:%M}-{s.departure:%H:%M}, the village's windows: {shown or 'none'}"
             )
@@ -388,10 +395,16 @@ class Referee:
 
     def check_driving(self, day: Day) -> None:
         veh = self.vehicles[day.vehicle]
-        driving_min = sum(leg.time_s for leg in self.legs[(day.vehicle, day.date)] if leg.time_s < UNREACHABLE) / 60
+        driving_min = (
+            sum(leg.time_s for leg in self.legs[(day.vehicle, day.date)] if leg.time_s < UNREACHABLE) / S_PER_MIN
+        )
         limit = veh.max_driving_h_per_day * MIN_PER_H
         if driving_min > limit + TOL_MIN:
-            self.say("driving", where(day), f"{driving_min / 60:.2f} h of driving, limit {veh.max_driving_h_per_day} h")
+            self.say(
+                "driving",
+                where(day),
+                f"{driving_min / MIN_PER_H:.2f} h of driving, limit {veh.max_driving_h_per_day} h",
+            )
 
     # ------------------------------------------------------------------ one vehicle, day after day
 
