@@ -77,8 +77,8 @@ def select_stops(problem) -> Selection:
         fixed_ids = {s.id for s in problem.fixed_points()}
         for si in sorted(range(len(problem.sites)), key=lambda k: problem.sites[k].id):
             s = problem.sites[si]
-            if s.id not in fixed_ids:
-                continue
+            if s.id not in fixed_ids or not reach[s.loc]:
+                continue  # a point the fleet cannot restock serves no one: its villages need van stops
             covered = []
             for vi in range(nv):
                 d = wd[s.loc, vi] if wd is not None else UNREACHABLE
@@ -86,7 +86,7 @@ def select_stops(problem) -> Selection:
                     covered.append(vi)
             for vi in covered:
                 fixed_cover[vi] = si
-            if reach[s.loc] and covered:
+            if covered:
                 fp_stops.append(
                     StopPlan("site", s.loc, (), fp_visits, int(pops[covered].sum()), site=si, covered=tuple(covered))
                 )
