@@ -15,6 +15,7 @@ from pathlib import Path
 
 from planner.cli.check import main_check
 from planner.cli.compare import main_compare
+from planner.cli.serve import add_serve_parsers, cmd_serve, cmd_user  # web app (issue 12)
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--dask", default=None, help="address of a Dask scheduler (or env PLANNER_DASK_ADDRESS)")
     cmp_.add_argument("--lang", choices=("vi", "en"), default="vi")
     cmp_.add_argument("--quiet", action="store_true")
+    # --- web app (issue 12): serve, user add
+    add_serve_parsers(sub)
+    # --- end web app
     return parser
 
 
@@ -188,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["plan", *argv]
     args = parser.parse_args(argv)
     handlers = {"plan": cmd_plan, "check": cmd_check, "print": cmd_print, "compare": cmd_compare}
+    handlers.update({"serve": cmd_serve, "user": cmd_user})  # web app (issue 12)
     try:
         return handlers[args.command](args)
     except PlannerError as exc:
