@@ -43,7 +43,7 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
 
 def error_page(request: Request, status: int) -> HTMLResponse:
     """A plain error page in the user's language (never a traceback)."""
-    status = status if status in (400, 403, 404, 413) else (500 if status >= 500 else 400)
+    status = status if 400 <= status < 500 else 500
     try:
         return render(request, "error.html", status_code=status, status=status)
     except Exception:  # the error page itself must not fail
