@@ -269,7 +269,7 @@ def test_import_lists_every_problem_and_the_table_fixes_them(client, app):
     r = client.post("/data/villages/2", data=bad, headers={"HX-Request": "true"})
     assert r.status_code == 422 and "negative" in r.text and 'aria-invalid="true"' in r.text
     r = client.post("/data/villages/2", data=bad | {"population": "60"}, headers={"HX-Request": "true"})
-    assert r.status_code == 200 and "<tr" in r.text
+    assert r.status_code == 200 and "<tr" in r.text and "Bản Ba" in r.text and ">60<" in r.text
     fix = bad | {"id": "T-02", "name": "Bản Hai", "population": "300", "children": "90", "lon": "102.463587"}
     fix["lat"] = "22.430206"
     assert client.post("/data/villages/1", data=fix, follow_redirects=False).status_code == 303

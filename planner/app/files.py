@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -164,7 +165,11 @@ class Workspace:
     def save_villages(self, gdf: gpd.GeoDataFrame) -> None:
         """Write the villages layer as GeoJSON atomically (replacing any other format)."""
         old = self.villages_path()
+        # an optional column the table added but nobody filled is left out of the file
+        empty = [c for c in ("households", "children", "visits_per_cycle") if c in gdf and gdf[c].isna().all()]
+        gdf = gdf.drop(columns=empty)
         fd, tmp = tempfile.mkstemp(suffix=".geojson", dir=self.data, prefix=".villages-")
+        os.close(fd)
         Path(tmp).unlink()
         gdf.to_file(tmp, driver="GeoJSON")
         Path(tmp).replace(self.data / "villages.geojson")
@@ -187,7 +192,8 @@ class Workspace:
         Returns
         -------
         rows, problems
-            Rows read (0 when the file could not be read) and every problem of the area with it.
+            Rows read (0 when the file could not be read, and the layer is unchanged) and the reader's
+            problems that the checker of the stored layer does not repeat (see :meth:`check` for the rest).
         """
         problems: list[Problem] = []
         communes = gpd.read_file(find_layers(self.data)["communes"])
@@ -198,10 +204,8 @@ class Workspace:
         gdf.attrs = {}
         self.save_villages(gdf)
         errors, warnings = self.check()
-        # the reader's problems name the upload's rows; keep those the validator does not repeat
         seen = {(p.field, p.rule) for p in errors + warnings}
-        extra = [p for p in problems if (p.field, p.rule) not in seen]
-        return len(gdf), extra + errors + warnings
+        return len(gdf), [p for p in problems if (p.field, p.rule) not in seen]
 
 
 def problems_by_village(problems: list[Problem], ids: list[str]) -> dict[str, dict[str, str]]:

@@ -4,6 +4,7 @@ token of every form."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import secrets
@@ -31,7 +32,7 @@ from planner.app.files import (
 )
 from planner.app.pages import render
 from planner.model.config import DEFAULTS, load_config
-from planner.model.errors import InputError
+from planner.model.errors import InputError, Problem
 from planner.model.plan_io import plan_from_dict
 
 
@@ -47,6 +48,8 @@ def public():
 
 
 router = APIRouter()
+#: What the last import found (read by the Data page right after the import).
+LAST_IMPORT = "last_import.json"
 VIEWER, PLANNER = require("viewer"), require("planner")
 
 
@@ -149,8 +152,17 @@ def speeds() -> dict:
 
 
 @router.get("/data", dependencies=[VIEWER])
-def data_page(request: Request):
-    return render(request, "data.html", **villages_context(request), speeds=speeds(), imported=None)
+def data_page(request: Request, imported: int = 0):
+    ws = request.app.state.ws
+    note = None
+    errors, warnings = ws.check()
+    if imported and (ws.root / LAST_IMPORT).exists():
+        note = json.loads((ws.root / LAST_IMPORT).read_text(encoding="utf-8"))
+        read = [Problem(**p) for p in note["problems"]]
+        errors = [p for p in read if p.severity == "error"] + errors
+        warnings = [p for p in read if p.severity != "error"] + warnings
+    ctx = villages_context(request, (errors, warnings))
+    return render(request, "data.html", **ctx, speeds=speeds(), imported=note)
 
 
 @router.get("/data/layers.json", dependencies=[VIEWER])
@@ -205,7 +217,9 @@ async def save_village(request: Request, index: int | None):
         return render(request, tpl, status_code=422, row=row, fields=VILLAGE_FIELDS, new=index is None)
     ws.save_villages(candidate)
     if is_htmx(request) and index is not None:
-        return render(request, "village_row.html", row=village_row(candidate, pos) | {"index": pos, "errors": {}})
+        row = village_row(candidate, pos) | {"index": pos}
+        row["errors"] = problems_by_village(errors, ids).get(str(ids[pos]), {})
+        return render(request, "village_row.html", row=row, fields=VILLAGE_FIELDS)
     return RedirectResponse(f"/data#v-{pos}", status_code=303)
 
 
@@ -254,10 +268,9 @@ async def data_import(request: Request, file: Annotated[UploadFile, File()]):
         n, problems = ws.import_villages(dest)
     finally:
         dest.unlink(missing_ok=True)
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = [p for p in problems if p.severity != "error"]
-    ctx = villages_context(request, (errors, warnings))
-    return render(request, "data.html", **ctx, speeds=speeds(), imported={"rows": n, "file": file.filename})
+    note = {"file": file.filename, "rows": n, "problems": [dataclasses.asdict(p) for p in problems]}
+    (ws.root / LAST_IMPORT).write_text(json.dumps(note, ensure_ascii=False, default=str), encoding="utf-8")
+    return RedirectResponse("/data?imported=1#problems", status_code=303)
 
 
 # ------------------------------------------------------------------ plan

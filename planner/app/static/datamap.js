@@ -36,6 +36,9 @@
       var all = L.featureGroup(groups).addTo(map);
       if (all.getBounds().isValid()) map.fitBounds(all.getBounds(), { padding: [10, 10] });
       else map.setView([22.4, 102.6], 9);
+      ["villages", "sites", "roads"].forEach(function (k) {
+        el.setAttribute("data-" + k, layers[k] ? layers[k].features.length : 0);
+      });
       el.setAttribute("data-ready", "1");
     });
 })();
