@@ -149,3 +149,7 @@ def pytest_runtest_logreport(report):
     if os.environ.get("CI") and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which is a failure: {report.longrepr}"
+
+
+# --- workspace (issue 11): `db_url`, a fresh workspace database per test on SQLite and PostgreSQL
+from workspace_support import db_url  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Command line: a thin shell over the library.
 
 Exit codes: 0 success; 2 bad input (data or configuration); 3 no plan can be made;
-4 the output folder exists (use --force); 1 the program failed.
+4 the output folder exists (use --force); 5 the workspace database cannot be used; 1 the program failed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 from planner.cli.check import main_check
 from planner.cli.compare import main_compare
 from planner.cli.serve import add_serve_parsers, cmd_serve, cmd_user  # web app (issue 12)
+from planner.cli.workspace import add_plan_options, after_plan, prepare_plan  # workspace (issue 11)
+from planner.cli.workspace import register as register_workspace  # workspace (issue 11)
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the printable schedules")
     p.add_argument("--no-printables", action="store_true", help="skip PDFs, workbook and calendars")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    add_plan_options(p)  # workspace (issue 11): --db, --next-cycle
 
     c = sub.add_parser("check", help="validate input files and list every problem")
     c.add_argument("check_args", nargs=argparse.REMAINDER)
@@ -69,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--dask", default=None, help="address of a Dask scheduler (or env PLANNER_DASK_ADDRESS)")
     cmp_.add_argument("--lang", choices=("vi", "en"), default="vi")
     cmp_.add_argument("--quiet", action="store_true")
+    parser.set_defaults(workspace_handlers=register_workspace(sub))  # workspace (issue 11)
     # --- web app (issue 12): serve, user add
     add_serve_parsers(sub)
     # --- end web app
@@ -131,6 +135,7 @@ def cmd_plan(args) -> int:
         base = config.raw["vehicles"][0]
         config = config.replace(vehicles=[dict(base, id=f"van{k + 1}") for k in range(args.vans)])
     area = load_area(args.data)
+    config, area, ws_ctx = prepare_plan(args, config, area)  # workspace (issue 11): pins, --next-cycle
     name = args.run or dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
     on_progress, stop = _progress(float(config.plan["time_limit_s"]), args.quiet)
     try:
@@ -148,6 +153,7 @@ def cmd_plan(args) -> int:
     finally:
         stop()
     print_summary(result["plan"], result["path"])
+    after_plan(args, result, ws_ctx)  # workspace (issue 11): register the run as a draft
     return 0
 
 
@@ -192,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["plan", *argv]
     args = parser.parse_args(argv)
     handlers = {"plan": cmd_plan, "check": cmd_check, "print": cmd_print, "compare": cmd_compare}
+    handlers.update(args.workspace_handlers)  # workspace (issue 11)
     handlers.update({"serve": cmd_serve, "user": cmd_user})  # web app (issue 12)
     try:
         return handlers[args.command](args)
