@@ -134,6 +134,10 @@ def test_a_viewer_reads_but_cannot_change(app, client):
         ("/data/villages/0/delete", {"id": "03433-01"}),
         ("/compare/run", {"scenarios": ["baseline", "two_vans"]}),
         ("/jobs/1/cancel", {}),
+        ("/runs/x/publish", {}),
+        ("/edit", {"run": "x", "action": "pin", "village": "03433-01", "date": "2026-12-07"}),
+        ("/record/replan", {"date_from": "2026-12-07", "close_place": "03433-01"}),
+        ("/report", {"date_from": "2026-12-01", "date_to": "2026-12-31"}),
     ):
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 403, url
     assert len(app.state.ws.villages()) == 105
@@ -330,6 +334,9 @@ def test_a_plan_runs_in_a_worker_with_progress_and_survives_a_restart(tmp_path):
         assert "schedules/" in page and ".pdf" in page
         pdf = client.get("/runs/tuan1/files/schedules/all_communes.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        whole = client.get("/runs/tuan1/zip")
+        assert whole.status_code == 200 and whole.content.startswith(b"PK")
+        assert client.get(f"/jobs/{job_id}/json").json()["state"] == "done"
         assert "tuan1" in client.get("/").text
     # a second server on the same workspace still has the run
     app2 = create_app(tmp_path / "ws", start_jobs=False)

@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DAY = "2026-12-07"  # a Monday: the one-week plan serves the two reachable villages on one day of that week
 VILLAGES_CSV = """id,name,commune_code,commune,population,children,lon,lat
 T-01,Bản Mù Cả,03451,Mù Cả,420,130,102.46722,22.46778
 T-02,,03451,Mù Cả,300,90,102.463587,22.430206
@@ -156,7 +157,7 @@ def test_a_new_officers_journey(server, browser, tmp_path):
 
     # 4. plan with the progress bar
     page.get_by_role("link", name="Lập kế hoạch").click()
-    fill_all(page, {"#r-run": "tuan-1", "#r-weeks": "1", "#r-iter": "20000"})
+    fill_all(page, {"#r-run": "tuan-1", "#r-start": DAY, "#r-weeks": "1", "#r-iter": "20000"})
     page.locator("#run-plan").click()
     expect(page.locator("#jobbox progress")).to_have_count(1)
     shot("05-plan-progress")
@@ -174,12 +175,56 @@ def test_a_new_officers_journey(server, browser, tmp_path):
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
     assert "LỊCH PHỤC VỤ THƯ VIỆN LƯU ĐỘNG" in text and "Mù Cả" in text
 
-    # 6-9. edit, publish, record, close a road: the workspace pages say whether they are available
-    for name, slug in (("Chỉnh sửa", "07-edit"), ("Thực hiện", "08-record")):
-        page.get_by_role("link", name=name, exact=True).click()
-        expect(page.locator("h1")).to_have_text(name)
-        expect(page.locator("#not-available")).to_be_visible()
-        shot(slug)
+    # 6. pin a visit, and move another so that it breaks the lunch rule, and see the refusal
+    page.get_by_role("link", name="Chỉnh sửa", exact=True).click()
+    expect(page.locator("#visits tbody tr")).to_have_count(2)
+    day = page.locator("#visits tbody tr").first.get_attribute("data-date")  # the solver's day for both
+    fill_all(page, {"#e-village": "T-02", "#e-date": day})
+    page.locator("#e-action").select_option("pin")
+    page.get_by_role("button", name="Áp dụng").click()
+    expect(page.locator("#pinned")).to_contain_text("T-02")
+    fill_all(page, {"#e-village": "T-01", "#e-date": day, "#e-time": "11:15"})
+    page.locator("#e-action").select_option("move")
+    page.get_by_role("button", name="Áp dụng").click()
+    expect(page.locator("#refused")).to_contain_text("lunch")
+    shot("07-edit-refused")
+
+    # 7. publish
+    page.goto(server + "/runs/tuan-1")
+    page.locator("#publish").click()
+    expect(page.locator("#plan-status")).to_have_text("đã công bố")
+    expect(page.get_by_role("link", name="Phiếu ghi chép chuyến (XLSX)")).to_have_count(1)
+
+    # 8. record a day
+    page.get_by_role("link", name="Thực hiện", exact=True).click()
+    rows = page.locator("#day-form tbody tr")
+    expect(rows).to_have_count(2)
+    for i in range(2):
+        page.locator(f"select[name=held-{i}]").select_option("yes")
+        fill_all(page, {f"input[name=people-{i}]": "30", f"input[name=children-{i}]": "12"})
+        fill_all(page, {f"input[name=books_lent-{i}]": "25", f"input[name=books_returned-{i}]": "5"})
+        page.locator(f"input[name=new_readers-{i}]").fill("3")
+    page.locator("input[name=children-1]").fill("40")  # more children than people: refused, with the reason
+    page.locator("#day-form button[type=submit]").click()
+    expect(page.locator("#problems")).to_contain_text("more children than people")
+    assert "uploads" not in page.locator("#problems").inner_text()  # no server path shown
+    shot("08-record-refused")
+    for i in range(2):
+        page.locator(f"select[name=held-{i}]").select_option("yes")
+        fill_all(page, {f"input[name=people-{i}]": "30", f"input[name=children-{i}]": "12"})
+        fill_all(page, {f"input[name=books_lent-{i}]": "25", f"input[name=books_returned-{i}]": "5"})
+    page.locator("#day-form button[type=submit]").click()
+    expect(page.locator("#recorded")).to_contain_text("2 mới")
+    shot("08-record")
+
+    # 9. close a place and re-plan; the result shows the diff
+    fill_all(page, {"#rp-from": day, "#rp-place": "T-01", "#rp-reason": "sạt lở"})
+    page.get_by_role("button", name="Lập lại kế hoạch").click()
+    finished(page, "main", 180)
+    page.locator("a.result").click()
+    expect(page.locator("#diff")).to_contain_text("Bản Mù Cả")
+    expect(page.locator("#plan-status")).to_have_text("bản nháp")
+    shot("09-replan-diff")
 
     # 10. compare two scenarios
     page.get_by_role("link", name="So sánh").click()
@@ -188,19 +233,24 @@ def test_a_new_officers_journey(server, browser, tmp_path):
     fill_all(page, {"#c-weeks": "1", "#c-iter": "20000"})
     page.locator("#run-compare").click()
     expect(page.locator("progress")).to_have_count(1)
-    shot("09-compare-progress")
+    shot("10-compare-progress")
     finished(page, "main", 300)
     page.locator("a.result").click()
     expect(page.locator("#comparison tbody tr")).to_have_count(2)
     page.wait_for_load_state("networkidle")
-    shot("10-compare-result")
+    shot("11-compare-result")
 
-    # 11. the report page
-    report = context.request.get(server + page.locator("a[href$='report.pdf']").get_attribute("href"))
-    assert report.ok and report.body().startswith(b"%PDF")
+    # 11. download the report
     page.get_by_role("link", name="Báo cáo", exact=True).click()
     expect(page.locator("h1")).to_have_text("Báo cáo")
-    shot("11-report")
+    fill_all(page, {"#rep-from": "2026-12-01", "#rep-to": "2026-12-31"})
+    page.get_by_role("button", name="Lập báo cáo").click()
+    pdf_link = page.locator("#report-files a[href$='report.pdf']")
+    expect(pdf_link).to_have_count(1)
+    rep = context.request.get(server + pdf_link.get_attribute("href"))
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(rep.body())).pages)
+    assert "BÁO CÁO" in text
+    shot("12-report")
 
     # English switch, print layout
     page.get_by_role("link", name="English").click()
@@ -208,7 +258,7 @@ def test_a_new_officers_journey(server, browser, tmp_path):
     page.goto(server + "/")
     page.emulate_media(media="print")
     assert page.locator("header nav").is_hidden()
-    shot("12-overview-print")
+    shot("13-overview-print")
 
     assert outside == [], f"pages asked for outside resources: {outside}"
     assert console_errors == [], console_errors

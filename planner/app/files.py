@@ -18,8 +18,10 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
+import threading
 import tomllib
 import zipfile
 from dataclasses import dataclass
@@ -93,6 +95,32 @@ def sniff_upload(suffix: str, head: bytes) -> bool:
     if suffix == ".pbf":
         return len(head) > 8 and b"OSMHeader" in head[:64]
     return False
+
+
+async def save_upload(upload, folder: Path, prefix: str, suffixes: tuple[str, ...]) -> Path | None:
+    """Write an upload into ``folder`` under a name the app makes; None if its type is refused.
+
+    The type check looks at the name's suffix (one of ``suffixes``) and at the first bytes
+    (:func:`sniff_upload`); the user's file name never becomes a path.
+    """
+    name = (upload.filename or "").lower()
+    suffix = next((s for s in suffixes if name.endswith(s)), None)
+    head = await upload.read(1024)
+    if suffix is None or not sniff_upload(suffix, head):
+        return None
+    dest = inside(folder, f"{prefix}-{secrets.token_hex(8)}{suffix}")
+    with dest.open("wb") as out:
+        out.write(head)
+        while chunk := await upload.read(1 << 20):
+            out.write(chunk)
+    return dest
+
+
+#: The checker's last answer, by the data files' (path, mtime, size): pages read it without re-checking.
+CHECKED: dict[tuple, tuple[list[Problem], list[Problem]]] = {}
+CHECK_LOCK = threading.Lock()
+#: Held while the villages layer is read, changed and written, so two edits never lose one another.
+VILLAGES_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -180,7 +208,12 @@ class Workspace:
         """``planner check`` on the workspace data, optionally with a candidate villages layer."""
         paths = find_layers(self.data)
         if villages is None:
-            return check(paths)
+            key = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(paths.values()))
+            with CHECK_LOCK:
+                if key not in CHECKED:
+                    CHECKED.clear()  # only the current files' answer is kept
+                    CHECKED[key] = check(paths)
+                return CHECKED[key]
         with tempfile.TemporaryDirectory(dir=self.root, prefix=".check-") as tmp:
             candidate = Path(tmp) / "villages.geojson"
             villages.to_file(candidate, driver="GeoJSON")
@@ -202,7 +235,8 @@ class Workspace:
             return 0, problems or [Problem(upload.name, "file", "-", None, "no villages could be read")]
         gdf = gdf.copy()
         gdf.attrs = {}
-        self.save_villages(gdf)
+        with VILLAGES_LOCK:
+            self.save_villages(gdf)
         errors, warnings = self.check()
         seen = {(p.field, p.rule) for p in errors + warnings}
         return len(gdf), [p for p in problems if (p.field, p.rule) not in seen]

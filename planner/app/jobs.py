@@ -11,12 +11,14 @@ half-written, and a restarted server marks what was unfinished as failed (see
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
 import threading
 import time
 import traceback
 from pathlib import Path
 
+from planner.app import services
 from planner.app.files import Workspace, plain_name
 from planner.app.store import Store
 from planner.comparison.run import compare, write_comparison
@@ -65,6 +67,10 @@ def execute(job_id: int, store_path: str, root: str) -> None:
     try:
         if job["kind"] == "plan":
             result = _plan(ws, params, progress)
+            if params.get("db"):
+                services.register(params["db"], ws.run_dir(result["run"]), data_dir=ws.data, user=job["created_by"])
+        elif job["kind"] == "replan":
+            result = _replan(ws, params, job["created_by"], progress)
         else:
             result = _compare(ws, params, progress)
         store.update_job(job_id, state="done", progress=1.0, message="done", result=result)
@@ -91,6 +97,21 @@ def _plan(ws: Workspace, params: dict, progress) -> dict:
     out = run_plan(area, config, out=ws.outputs, run=run, lang=params.get("lang", "vi"), on_progress=on_progress)
     progress(0.99, "outputs written")
     return {"run": out["path"].name, "summary": out["plan"].summary()}
+
+
+def _replan(ws: Workspace, params: dict, user: str, progress) -> dict:
+    progress(0.05, "loading data")
+    area = load_area(ws.data)
+    until = dt.date.fromisoformat(params["until"]) if params.get("until") else None
+    req = services.ReplanRequest(
+        date_from=dt.date.fromisoformat(params["date_from"]),
+        close_roads=tuple(params.get("close_roads", ())),
+        close_places=tuple(params.get("close_places", ())),
+        until=until,
+        reason=params.get("reason") or "",
+    )
+    progress(0.1, "re-planning")
+    return services.replan_from(params["db"], area, req, ws.outputs, user, lang=params.get("lang", "vi"))
 
 
 def _compare(ws: Workspace, params: dict, progress) -> dict:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from planner.app import services
 from planner.app.auth import LoginRequired, is_loopback
 from planner.app.files import PathRefused, Workspace
 from planner.app.jobs import Dispatcher
@@ -83,6 +84,7 @@ def create_app(
     data: Path | None = None,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     start_jobs: bool = True,
+    db: str | Path | None = None,
 ) -> FastAPI:
     """The web app of one workspace folder.
 
@@ -100,6 +102,8 @@ def create_app(
         Largest request body accepted.
     start_jobs : bool
         Start the job dispatcher (worker processes) with the app.
+    db : str or path, optional
+        The workspace database (file or URL; default ``root/planner.db``), created or upgraded on start.
 
     Returns
     -------
@@ -108,6 +112,8 @@ def create_app(
     """
     ws = Workspace(Path(root).resolve()).ensure(data)
     store = Store(ws.root / "app.db")
+    db = str(db or ws.root / "planner.db")
+    services.ensure(db)
     dispatcher = Dispatcher(store, ws.root)
 
     async def lifespan(app):
@@ -118,7 +124,7 @@ def create_app(
             dispatcher.stop()
 
     app = FastAPI(title="planner", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
-    app.state.store, app.state.ws, app.state.dispatcher = store, ws, dispatcher
+    app.state.store, app.state.ws, app.state.dispatcher, app.state.db = store, ws, dispatcher, db
     app.state.open_local = is_loopback(host) if open_local is None else open_local
     app.state.max_upload_bytes = max_upload_bytes
     templates = Jinja2Templates(directory=str(PKG / "templates"))

@@ -15,7 +15,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 ROLES = ("viewer", "planner", "admin")
-JOB_KINDS = ("plan", "compare")
+JOB_KINDS = ("plan", "compare", "replan")
 #: States of a job: queued -> running -> done | failed | cancelled.
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
 

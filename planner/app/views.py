@@ -15,18 +15,20 @@ from typing import Annotated
 import geopandas as gpd
 from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from planner.app import services
+from planner.app import operations, services
 from planner.app.auth import check_csrf, require, verify_login
 from planner.app.files import (
     UPLOAD_SUFFIXES,
     VILLAGE_FIELDS,
+    VILLAGES_LOCK,
     apply_village_form,
     inside,
     layers_geojson,
     plain_name,
     problems_by_village,
-    sniff_upload,
+    save_upload,
     village_row,
     zip_folder,
 )
@@ -200,8 +202,18 @@ def village_show(request: Request, index: int):
 
 
 async def save_village(request: Request, index: int | None):
-    ws = request.app.state.ws
     form = {k: (v if isinstance(v, str) else "") for k, v in (await request.form()).items()}
+    return await run_in_threadpool(store_village, request, index, form)
+
+
+def store_village(request: Request, index: int | None, form: dict):
+    """Validate one row of the villages form against the whole area; save it or show why not."""
+    with VILLAGES_LOCK:
+        return store_village_locked(request, index, form)
+
+
+def store_village_locked(request: Request, index: int | None, form: dict):
+    ws = request.app.state.ws
     gdf = ws.villages()
     if index is not None and not 0 <= index < len(gdf):
         raise HTTPException(status_code=404)
@@ -242,10 +254,11 @@ async def village_add(request: Request):
 @router.post("/data/villages/{index}/delete", dependencies=[PLANNER])
 def village_delete(request: Request, index: int, id: str = Form("")):
     ws = request.app.state.ws
-    gdf = village_index(request, index)
-    if str(village_row(gdf, index)["id"]) != id:
-        raise HTTPException(status_code=409)  # the table changed since the page was drawn
-    ws.save_villages(gpd.GeoDataFrame(gdf.drop(index=gdf.index[index]).reset_index(drop=True), crs=gdf.crs))
+    with VILLAGES_LOCK:
+        gdf = village_index(request, index)
+        if str(village_row(gdf, index)["id"]) != id:
+            raise HTTPException(status_code=409)  # the table changed since the page was drawn
+        ws.save_villages(gpd.GeoDataFrame(gdf.drop(index=gdf.index[index]).reset_index(drop=True), crs=gdf.crs))
     if is_htmx(request):
         return HTMLResponse("")
     return RedirectResponse("/data", status_code=303)
@@ -254,16 +267,9 @@ def village_delete(request: Request, index: int, id: str = Form("")):
 @router.post("/data/import", dependencies=[PLANNER])
 async def data_import(request: Request, file: Annotated[UploadFile, File()]):
     ws = request.app.state.ws
-    name = (file.filename or "").lower()
-    suffix = next((s for s in UPLOAD_SUFFIXES if name.endswith(s)), None)
-    head = await file.read(1024)
-    if suffix is None or not sniff_upload(suffix, head):
+    dest = await save_upload(file, ws.uploads, "upload", UPLOAD_SUFFIXES)
+    if dest is None:
         return render(request, "error.html", status_code=415, status=415, message="bad_type")
-    dest = inside(ws.uploads, f"upload-{secrets.token_hex(8)}{suffix}")
-    with dest.open("wb") as out:
-        out.write(head)
-        while chunk := await file.read(1 << 20):
-            out.write(chunk)
     try:
         n, problems = ws.import_villages(dest)
     finally:
@@ -379,6 +385,11 @@ def job_params(form, ws) -> dict:
     run = str(form.get("run") or "").strip()
     if run:
         params["run"] = plain_name(run)
+    start = str(form.get("start_date") or "").strip()
+    if start:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", start):
+            raise HTTPException(status_code=400)
+        params["start_date"] = start
     for key, cast in (("weeks", int), ("max_iterations", int), ("time_limit_s", float)):
         v = str(form.get(key) or "").strip()
         if v:
@@ -392,7 +403,7 @@ def job_params(form, ws) -> dict:
 @router.post("/plan/run", dependencies=[PLANNER])
 async def plan_run(request: Request):
     form = await request.form()
-    params = job_params(form, request.app.state.ws)
+    params = job_params(form, request.app.state.ws) | {"db": request.app.state.db}
     job_id = request.app.state.store.add_job("plan", params, request.state.user["name"])
     if is_htmx(request):
         return render(request, "job.html", job=request.app.state.store.job(job_id))
@@ -409,7 +420,7 @@ def job_page(request: Request, job_id: int):
     return render(request, "job_page.html", job=job)
 
 
-@router.get("/jobs/{job_id}.json", dependencies=[VIEWER])
+@router.get("/jobs/{job_id}/json", dependencies=[VIEWER])
 def job_json(request: Request, job_id: int):
     job = request.app.state.store.job(job_id)
     if job is None:
@@ -451,10 +462,14 @@ def run_page(request: Request, run: str):
     plan = plan_from_dict(json.loads((folder / "plan.json").read_text(encoding="utf-8")))
     pdfs = sorted(p.name for p in (folder / "schedules").glob("*.pdf")) if (folder / "schedules").is_dir() else []
     icss = sorted(p.name for p in (folder / "calendars").glob("*.ics")) if (folder / "calendars").is_dir() else []
+    diff = json.loads((folder / "diff.json").read_text(encoding="utf-8")) if (folder / "diff.json").exists() else None
+    status = next((p["status"] for p in services.plans(request.app.state.db) if p["run"] == run), None)
     return render(
         request,
         "run.html",
         run=run,
+        diff=diff,
+        status=status,
         summary=plan.summary(),
         unserved=plan.unserved,
         pdfs=pdfs,
@@ -475,7 +490,7 @@ def run_file(request: Request, run: str, path: str):
     return FileResponse(target, media_type=media, content_disposition_type="inline" if inline else "attachment")
 
 
-@router.get("/runs/{run}.zip", dependencies=[VIEWER])
+@router.get("/runs/{run}/zip", dependencies=[VIEWER])
 def run_zip(request: Request, run: str):
     folder = request.app.state.ws.run_dir(run)
     if not folder.is_dir():
@@ -534,22 +549,6 @@ async def compare_run(request: Request):
     return RedirectResponse(f"/jobs/{job_id}", status_code=303)
 
 
-# ------------------------------------------------------------------ workspace pages
-@router.get("/edit", dependencies=[VIEWER])
-def edit_page(request: Request):
-    return render(request, "workspace_page.html", page="edit", intro="edit_intro")
-
-
-@router.get("/record", dependencies=[VIEWER])
-def record_page(request: Request):
-    return render(request, "workspace_page.html", page="record", intro="record_intro")
-
-
-@router.get("/report", dependencies=[VIEWER])
-def report_page(request: Request):
-    return render(request, "workspace_page.html", page="report", intro="report_intro")
-
-
 @router.get("/healthz", dependencies=[public()])
 def healthz(request: Request):
     return {"ok": True, "workspace_api": services.available()}
@@ -558,3 +557,4 @@ def healthz(request: Request):
 def register(app: FastAPI) -> None:
     """Add every route to ``app``."""
     app.include_router(router)
+    app.include_router(operations.router)

@@ -59,7 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    app = create_app(root, host=args.host)
+    app = create_app(root, host=args.host, db=args.db or os.environ.get(ENV_DB))
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
     print(f"planner: serving workspace {root.resolve()} at {url} (Ctrl-C stops)", file=sys.stderr)
     if not args.no_browser:
