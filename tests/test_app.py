@@ -383,3 +383,21 @@ def test_user_add_from_the_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
     assert main(["user", "add", "lan", "--role", "planner", "--db", str(db), "--password-stdin"]) == 2
     assert "8 characters" in capsys.readouterr().err
+
+
+def test_road_speeds_are_saved_and_used_by_plans(client, app):
+    from planner.app.jobs import plan_overrides
+    from planner.model.config import load_config
+
+    token = csrf_of(client.get("/data").text)
+    form = {"csrf_token": token}
+    for p in ("van", "motorbike"):
+        for s in ("dry", "rainy"):
+            for c in ("national", "provincial", "commune", "track"):
+                form[f"{p}-{s}-{c}"] = "12" if (p, s, c) == ("van", "rainy", "commune") else "30"
+    assert client.post("/data/speeds", data=form, follow_redirects=False).status_code == 303
+    assert 'value="12.0"' in client.get("/data").text
+    cfg = load_config(None, plan_overrides({}, app.state.ws.speeds()))
+    assert cfg.raw["profiles"]["van"]["rainy"]["commune"] == 12.0
+    assert cfg.raw["profiles"]["van"]["offroad_kph"] == 4  # the rest of the profile is kept
+    assert client.post("/data/speeds", data=form | {"van-dry-track": "900"}).status_code == 400

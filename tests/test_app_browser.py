@@ -256,6 +256,8 @@ def test_a_new_officers_journey(server, browser, tmp_path):
     page.get_by_role("link", name="English").click()
     expect(page.locator("h1")).to_have_text("Report")
     page.goto(server + "/")
+    expect(page.locator("#warnings")).to_contain_text("T-01")  # the closed place
+    expect(page.locator("main")).to_contain_text("tuan-1")  # the published plan comes first
     page.emulate_media(media="print")
     assert page.locator("header nav").is_hidden()
     shot("13-overview-print")

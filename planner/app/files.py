@@ -34,6 +34,7 @@ from shapely.geometry import Point
 from planner.io import DEFAULT_DATA_DIR, check, find_layers, read_villages
 from planner.model.errors import Problem
 
+SPEEDS_FILE = "speeds.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 VILLAGE_FIELDS = ("id", "name", "commune_code", "commune", "population", "children", "households", "visits_per_cycle")
 INT_FIELDS = ("population", "children", "households", "visits_per_cycle")
@@ -168,6 +169,23 @@ class Workspace:
     def run_dir(self, run: str) -> Path:
         """The folder of run ``run`` (a plain name inside ``outputs/``)."""
         return inside(self.outputs, plain_name(run))
+
+    # ------------------------------------------------------------ road speeds
+    def speeds(self) -> dict:
+        """The workspace's road speeds, ``{profile: {season: {road_class: kph}}}`` (empty: the defaults)."""
+        f = self.root / SPEEDS_FILE
+        return tomllib.loads(f.read_text(encoding="utf-8")).get("profiles", {}) if f.exists() else {}
+
+    def save_speeds(self, profiles: dict) -> None:
+        """Write ``speeds.toml``; every plan and comparison of the workspace uses these speeds."""
+        lines = ["# road speeds (km/h) set on the Data page; 0 = the vehicle may not use the road"]
+        for p, seasons in profiles.items():
+            for season, classes in seasons.items():
+                lines.append(f"[profiles.{plain_name(p)}.{plain_name(season)}]")
+                lines += [f"{plain_name(c)} = {float(v)}" for c, v in classes.items()]
+        tmp = self.root / (SPEEDS_FILE + ".tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(self.root / SPEEDS_FILE)
 
     # ------------------------------------------------------------ scenarios
     def scenario_names(self) -> list[str]:

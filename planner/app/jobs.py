@@ -31,10 +31,13 @@ from planner.runs import run_plan
 RESTART_REASON = "the server stopped before this job finished; start it again"
 
 
-def plan_overrides(params: dict) -> dict:
-    """Configuration overrides from a job's parameters (weeks, season, start date, budget)."""
+def plan_overrides(params: dict, speeds: dict | None = None) -> dict:
+    """Configuration overrides from a job's parameters (weeks, season, start date, budget) and the road speeds."""
     plan = {k: params[k] for k in ("weeks", "season", "start_date", "max_iterations", "time_limit_s") if params.get(k)}
-    return {"plan": plan} if plan else {}
+    out: dict = {"plan": plan} if plan else {}
+    if speeds:
+        out["profiles"] = speeds
+    return out
 
 
 def execute(job_id: int, store_path: str, root: str) -> None:
@@ -85,7 +88,7 @@ def _plan(ws: Workspace, params: dict, progress) -> dict:
     progress(0.02, "loading data")
     area = load_area(ws.data, name=params.get("area_name"))
     scenario = ws.scenario_path(params["scenario"]) if params.get("scenario") else None
-    config = load_config(scenario, plan_overrides(params))
+    config = load_config(scenario, plan_overrides(params, ws.speeds()))
     limit = float(config.plan["time_limit_s"])
     progress(0.05, "building the problem")
     t0 = time.monotonic()
@@ -123,7 +126,9 @@ def _compare(ws: Workspace, params: dict, progress) -> dict:
     def on_done(result, done, total):
         progress(0.05 + 0.8 * done / total, f"{done}/{total} scenarios solved")
 
-    results = compare(paths, area=area, overrides=plan_overrides(params), mode="sequential", on_done=on_done)
+    results = compare(
+        paths, area=area, overrides=plan_overrides(params, ws.speeds()), mode="sequential", on_done=on_done
+    )
     run = free_name(ws.outputs, plain_name(params.get("run") or time.strftime("compare-%Y%m%d-%H%M%S")))
     progress(0.9, "writing the comparison")
     with run_folder(ws.outputs, run) as tmp:

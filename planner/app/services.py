@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from planner.model.area import Area
+from planner.workspace.cycle import carry_over, cycle_history
 from planner.workspace.db import Closure, PlanRecord
 from planner.workspace.edit import EditRequest, edit_run
 from planner.workspace.replan import ReplanRequest, replan
@@ -95,6 +96,17 @@ def closures(db: str) -> list[dict]:
             {"kind": c.kind, "target": c.target_id, "from": c.date_from, "until": c.date_until, "reason": c.reason}
             for c in rows
         ]
+
+
+def left_out(db: str, times: int = 2) -> dict[str, int]:
+    """Villages short of their visits in at least ``times`` published cycles in a row (id -> cycles)."""
+    with opened(db) as ws:
+        return {v: n for v, n in carry_over(cycle_history(ws)).items() if n >= times}
+
+
+def in_force(rows: list[dict], on: dt.date, upcoming: bool = False) -> list[dict]:
+    """The closures that apply on ``on`` (with ``upcoming``, also those that start later)."""
+    return [c for c in rows if (upcoming or c["from"] <= on) and (c["until"] is None or c["until"] >= on)]
 
 
 def publish_run(db: str, run: str, user: str) -> dict:

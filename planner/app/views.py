@@ -5,6 +5,7 @@ token of every form."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 import secrets
@@ -101,8 +102,10 @@ def set_lang(request: Request, code: str, next: str = "/"):
 
 # ------------------------------------------------------------------ overview
 def latest_plan(request: Request) -> tuple[str | None, object | None]:
+    """The published plan, else the newest run folder with a plan."""
     ws = request.app.state.ws
-    for run in ws.runs():
+    pub = services.published(request.app.state.db)
+    for run in ([pub] if pub else []) + ws.runs():
         f = ws.run_dir(run) / "plan.json"
         if f.exists():
             return run, plan_from_dict(json.loads(f.read_text(encoding="utf-8")))
@@ -123,9 +126,17 @@ def overview(request: Request):
             reasons[u.reason] = reasons.get(u.reason, 0) + 1
         warnings = [f"{n} × {r.replace('_', ' ')}" for r, n in sorted(reasons.items())]
     errors, _ = request.app.state.ws.check()
+    db = request.app.state.db
+    names = {}
+    if plan is not None:
+        names = {v.village_id: v.name for v in plan.villages}
+    twice = services.left_out(db)
     return render(
         request,
         "overview.html",
+        published=services.published(db),
+        left_out=[(v, names.get(v, v), n) for v, n in sorted(twice.items())],
+        closures=services.in_force(services.closures(db), dt.date.today(), upcoming=True),
         run=run,
         summary=plan.summary() if plan else None,
         trips=trips,
@@ -148,9 +159,37 @@ def villages_context(request: Request, problems=None) -> dict:
     return {"rows": rows, "errors": errors, "warnings": warnings, "fields": VILLAGE_FIELDS}
 
 
-def speeds() -> dict:
+ROAD_CLASSES = ("national", "provincial", "commune", "track")
+SPEED_PROFILES = ("van", "motorbike")
+
+
+def speeds(ws) -> dict:
+    """Road speeds by vehicle profile and season: the defaults with the workspace's own values over them."""
+    own = ws.speeds()
     profiles = DEFAULTS["profiles"]
-    return {p: {s: profiles[p][s] for s in ("dry", "rainy")} for p in ("van", "motorbike")}
+    return {
+        p: {s: {c: own.get(p, {}).get(s, {}).get(c, profiles[p][s][c]) for c in ROAD_CLASSES} for s in ("dry", "rainy")}
+        for p in SPEED_PROFILES
+    }
+
+
+@router.post("/data/speeds", dependencies=[PLANNER])
+async def save_speeds(request: Request):
+    form = await request.form()
+    values: dict = {}
+    for p in SPEED_PROFILES:
+        for season in ("dry", "rainy"):
+            for c in ROAD_CLASSES:
+                raw = str(form.get(f"{p}-{season}-{c}") or "").strip()
+                try:
+                    kph = float(raw)
+                except ValueError:
+                    kph = -1.0
+                if not 0 <= kph <= 120:
+                    raise HTTPException(status_code=400)
+                values.setdefault(p, {}).setdefault(season, {})[c] = kph
+    request.app.state.ws.save_speeds(values)
+    return RedirectResponse("/data#speeds", status_code=303)
 
 
 @router.get("/data", dependencies=[VIEWER])
@@ -164,7 +203,9 @@ def data_page(request: Request, imported: int = 0):
         errors = [p for p in read if p.severity == "error"] + errors
         warnings = [p for p in read if p.severity != "error"] + warnings
     ctx = villages_context(request, (errors, warnings))
-    return render(request, "data.html", **ctx, speeds=speeds(), imported=note)
+    return render(
+        request, "data.html", **ctx, speeds=speeds(ws), imported=note, closures=services.closures(request.app.state.db)
+    )
 
 
 @router.get("/data/layers.json", dependencies=[VIEWER])
