@@ -82,6 +82,12 @@ def test_with_accounts_every_page_needs_a_login(app, client):
     assert client.get("/static/htmx.min.js").status_code == 200
 
 
+def test_on_another_address_even_a_workspace_without_accounts_needs_a_login(tmp_path):
+    app = create_app(tmp_path / "ws", host="0.0.0.0", start_jobs=False)
+    r = TestClient(app).get("/data", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
 def test_login_sets_a_httponly_samesite_cookie(app, client):
     accounts(app)
     token = csrf_of(client.get("/login").text)

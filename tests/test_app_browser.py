@@ -165,6 +165,9 @@ def test_a_new_officers_journey(server, browser, tmp_path):
     page.locator("#jobbox a.result").click()
     expect(page.locator("h1")).to_contain_text("tuan-1")
     page.wait_for_load_state("networkidle")
+    run_map = page.frame_locator("iframe.runmap")
+    expect(run_map.locator(".leaflet-container")).to_have_count(1)  # the result map renders offline
+    expect(run_map.locator(".leaflet-overlay-pane path").first).to_be_attached()
     shot("06-plan-result")
 
     # 5. open a commune's PDF and find its Vietnamese title
