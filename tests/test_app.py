@@ -21,6 +21,7 @@ from planner.app.store import Store
 from planner.cli import main
 
 PASSWORD = "correct horse battery"
+LOCAL = "http://127.0.0.1:8000"
 
 
 def csrf_of(html: str) -> str:
@@ -36,7 +37,7 @@ def app(tmp_path):
 
 @pytest.fixture
 def client(app):
-    return TestClient(app, raise_server_exceptions=False)
+    return TestClient(app, base_url=LOCAL, raise_server_exceptions=False)
 
 
 def accounts(app) -> None:
@@ -59,6 +60,12 @@ def test_loopback_without_accounts_opens_in_vietnamese(client):
     assert r.status_code == 200
     assert "Tổng quan" in r.text and "Dữ liệu" in r.text and "Lập kế hoạch" in r.text
     assert 'lang="vi"' in r.text
+
+
+def test_without_a_login_only_requests_to_this_machine_are_answered(app):
+    """A page of another site that rebinds its name to 127.0.0.1 gets nothing (DNS rebinding)."""
+    assert TestClient(app, base_url="http://evil.example:8000").get("/").status_code == 400
+    assert TestClient(app, base_url="http://localhost:8000").get("/").status_code == 200
 
 
 def test_english_switch(client):
@@ -84,7 +91,7 @@ def test_with_accounts_every_page_needs_a_login(app, client):
 
 def test_on_another_address_even_a_workspace_without_accounts_needs_a_login(tmp_path):
     app = create_app(tmp_path / "ws", host="0.0.0.0", start_jobs=False)
-    r = TestClient(app).get("/data", follow_redirects=False)
+    r = TestClient(app, base_url=LOCAL).get("/data", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login"
 
 
@@ -171,7 +178,7 @@ def test_every_route_declares_a_role(app):
 # ------------------------------------------------------------------ uploads and paths
 def test_an_oversized_upload_is_refused(tmp_path):
     app = create_app(tmp_path / "ws", start_jobs=False, max_upload_bytes=10_000)
-    client = TestClient(app, raise_server_exceptions=False)
+    client = TestClient(app, base_url=LOCAL, raise_server_exceptions=False)
     token = csrf_of(client.get("/data").text)
     big = io.BytesIO(b"id,name\n" + b"x" * 50_000)
     r = client.post("/data/import", data={"csrf_token": token}, files={"file": ("v.csv", big, "text/csv")})
@@ -327,7 +334,7 @@ def wait_for(store: Store, job_id: int, states, timeout: float = 120) -> dict:
 
 def test_a_plan_runs_in_a_worker_with_progress_and_survives_a_restart(tmp_path):
     app = create_app(tmp_path / "ws")
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         token = csrf_of(client.get("/plan").text)
         form = {"scenario": "baseline", "run": "tuan1", "weeks": "1", "max_iterations": "20000", "csrf_token": token}
         r = client.post("/plan/run", data=form, headers={"HX-Request": "true"})
@@ -352,7 +359,7 @@ def test_a_plan_runs_in_a_worker_with_progress_and_survives_a_restart(tmp_path):
 def test_cancel_stops_a_running_job_and_restart_fails_unfinished_ones(tmp_path):
     app = create_app(tmp_path / "ws")
     store = app.state.store
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         token = csrf_of(client.get("/plan").text)
         first = {"scenario": "baseline", "weeks": "4", "csrf_token": token}
         client.post("/plan/run", data=first)
@@ -369,7 +376,7 @@ def test_cancel_stops_a_running_job_and_restart_fails_unfinished_ones(tmp_path):
     job_id = store.add_job("plan", {"scenario": "baseline"}, "local")
     store.update_job(job_id, state="running")
     app3 = create_app(tmp_path / "ws")
-    with TestClient(app3):
+    with TestClient(app3, base_url=LOCAL):
         job = store.job(job_id)
     assert job["state"] == "failed" and "server stopped" in job["message"]
 

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from planner.app import services
@@ -27,6 +28,8 @@ from planner.app.store import Store
 from planner.app.views import register
 
 RENDER_ASSETS = PKG.parent / "render" / "assets"
+#: Host names a loopback app without accounts answers to.
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
 #: Largest upload accepted, in bytes.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -140,6 +143,9 @@ def create_app(
         max_age=12 * 3600,
     )
     app.add_middleware(BodyLimit, limit=max_upload_bytes)
+    if app.state.open_local:
+        # without a login, answer only requests addressed to this machine (no DNS rebinding)
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
