@@ -190,6 +190,7 @@ def test_a_new_officers_journey(server, browser, tmp_path):
     page.locator("#e-action").select_option("move")
     page.get_by_role("button", name="Áp dụng").click()
     expect(page.locator("#refused")).to_contain_text("lunch")
+    expect(page.locator("#e-time")).to_have_value("11:15")  # the refused request stays in the form
     shot("07-edit-refused")
 
     # 7. publish

@@ -69,7 +69,7 @@ def edit_context(request: Request, run: str | None) -> dict:
                             "commune": s.commune,
                         }
                     )
-    return {"plans": plans, "run": run, "visits": visits, "result": None, "refused": None}
+    return {"plans": plans, "run": run, "visits": visits, "result": None, "refused": None, "asked": {}}
 
 
 @router.get("/edit", dependencies=[VIEWER])
@@ -100,6 +100,7 @@ async def edit_apply(request: Request):
             ctx["result"] = {"run": Path(res["path"]).name}
     except InputError as exc:
         ctx["refused"] = problems_of(exc)
+        ctx["asked"] = {"action": action, "village": village, "date": str(form.get("date") or ""), "time": time or ""}
         return render(request, "edit.html", status_code=422, **ctx)
     return render(request, "edit.html", **ctx)
 
