@@ -9,7 +9,8 @@ Layers, lowest first (a module may import from its own package and from lower la
     render                     plan -> files (map, PDFs, workbook, calendars)
     runs                       one planning run end to end
     compare, workspace         scenarios; the workspace database
-    cli, app                   the terminal and the web app
+    app                        the web app
+    cli                        the terminal (``planner serve`` starts the app)
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ RANK = {
     "runs": 4,
     "comparison": 5,
     "workspace": 5,
-    "cli": 6,
     "app": 6,
-    "__main__": 7,
+    "cli": 7,
+    "__main__": 8,
 }
 
 

@@ -17,6 +17,7 @@ from planner.cli.calibrate import main_calibrate
 from planner.cli.check import main_check
 from planner.cli.compare import main_compare
 from planner.cli.import_osm import main_import_osm
+from planner.cli.serve import add_serve_parsers, cmd_serve, cmd_user  # web app (issue 12)
 from planner.cli.workspace import add_plan_options, after_plan, prepare_plan  # workspace (issue 11)
 from planner.cli.workspace import register as register_workspace  # workspace (issue 11)
 from planner.io import load_area
@@ -87,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("import_args", nargs=argparse.REMAINDER)
     # issue 10 (end)
     parser.set_defaults(workspace_handlers=register_workspace(sub))  # workspace (issue 11)
+    # --- web app (issue 12): serve, user add
+    add_serve_parsers(sub)
+    # --- end web app
     return parser
 
 
@@ -237,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {"plan": cmd_plan, "check": cmd_check, "print": cmd_print, "compare": cmd_compare}
     handlers.update(args.workspace_handlers)  # workspace (issue 11)
+    handlers.update({"serve": cmd_serve, "user": cmd_user})  # web app (issue 12)
     try:
         return handlers[args.command](args)
     except PlannerError as exc:
