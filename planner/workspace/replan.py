@@ -427,7 +427,17 @@ def replan(
                     },
                 )
     rec = register_run(ws, path, kind="replan", parent=pub_run)
-    return {"path": path, "plan": plan, "diff": diff, "record": rec, "replanned_from": new_from}
+    notices = []
+    if req.until is not None and req.until < end and (req.close_roads or req.close_places):
+        notices.append(
+            f"the closures end on {req.until}, but a plan has one road network: they apply to the whole re-planned "
+            f"window (to {end}); re-plan again from {req.until + dt.timedelta(days=1)} to use them again"
+        )
+    if new_from > req.date_from:
+        notices.append(
+            f"a vehicle is away on a trip on {req.date_from}: the trip is kept and re-planning starts on {new_from}"
+        )
+    return {"path": path, "plan": plan, "diff": diff, "record": rec, "replanned_from": new_from, "notices": notices}
 
 
 def write_diff(diff: Diff, folder: Path) -> None:
