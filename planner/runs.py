@@ -41,17 +41,19 @@ def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: 
         Paths written, by kind.
     """
 
-    written = {
+    written: dict[str, Path | dict[str, list[Path]]] = {
         "plan": write_plan_json(plan, folder / "plan.json"),
         "stops": write_stops_csv(plan, folder / "stops.csv"),
     }
     (folder / "config.json").write_text(
-        json.dumps(problem.config.raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        json.dumps(problem.config.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
     )
     if map_:
         written["map"] = render_map(plan, problem.area, folder / "map.html")
     if printables:
-        written["printables"] = render_printables(plan, problem.area, folder, lang=lang)
+        # issue 10 part 8: the configuration's [document] section names the issuer and the units
+        document = problem.config.document.issuer()
+        written["printables"] = render_printables(plan, problem.area, folder, lang=lang, issuer=document)
     return written
 
 
@@ -80,12 +82,21 @@ def run_plan(
     return {"plan": plan, "problem": problem, "path": Path(out) / run}
 
 
-def print_existing(run_dir: Path, *, data=None, lang: str = "vi", force: bool = False) -> Path:
-    """Re-render the printables of a saved run (from its plan.json) into ``run_dir/print-<lang>``."""
+def print_existing(
+    run_dir: Path, *, data=None, lang: str = "vi", force: bool = False, units: str | None = None
+) -> Path:
+    """Re-render the printables of a saved run (from its plan.json) into ``run_dir/print-<lang>``.
+
+    The run's saved ``[document]`` section (``config.json``) names the issuer; ``units``
+    ("pre2025" or "2025") overrides its grouping, and "2025" writes ``print-<lang>-2025``.
+    """
 
     run_dir = Path(run_dir)
     plan = plan_from_dict(json.loads((run_dir / "plan.json").read_text(encoding="utf-8")))
     area = load_area(data)
-    with run_folder(run_dir, f"print-{lang}", force=force) as tmp:
-        render_printables(plan, area, tmp, lang=lang)
-    return run_dir / f"print-{lang}"
+    saved = run_dir / "config.json"
+    document = json.loads(saved.read_text(encoding="utf-8")).get("document") if saved.exists() else None
+    name = f"print-{lang}" + ("-2025" if units == "2025" else "")
+    with run_folder(run_dir, name, force=force) as tmp:
+        render_printables(plan, area, tmp, lang=lang, issuer=document, units=units)
+    return run_dir / name

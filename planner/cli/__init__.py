@@ -13,15 +13,20 @@ import threading
 import time
 from pathlib import Path
 
+from planner.cli.calibrate import main_calibrate
 from planner.cli.check import main_check
 from planner.cli.compare import main_compare
+from planner.cli.import_osm import main_import_osm
 from planner.cli.workspace import add_plan_options, after_plan, prepare_plan  # workspace (issue 11)
 from planner.cli.workspace import register as register_workspace  # workspace (issue 11)
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
+from planner.model.fairness import fairness_figures
 from planner.runs import print_existing, run_plan
 
+#: Sub-commands that parse their own arguments (issue 10).
+DIRECT_COMMANDS = {"calibrate": main_calibrate, "import-osm": main_import_osm}
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("outputs")
 
@@ -47,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing run folder of the same name")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the printable schedules")
     p.add_argument("--no-printables", action="store_true", help="skip PDFs, workbook and calendars")
+    # issue 10 part 8 (begin): schedules by pre-2025 or 2025 communes
+    p.add_argument("--units", choices=("pre2025", "2025"), default=None, help="group schedules by these communes")
+    # issue 10 part 8 (end)
     p.add_argument("--quiet", action="store_true", help="no progress display")
     add_plan_options(p)  # workspace (issue 11): --db, --next-cycle
 
@@ -58,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--data", type=Path, default=None)
     pr.add_argument("--lang", choices=("vi", "en"), default="vi")
     pr.add_argument("--force", action="store_true")
+    pr.add_argument("--units", choices=("pre2025", "2025"), default=None, help="group schedules by these communes")
 
     cmp_ = sub.add_parser("compare", help="run several scenario files and compare them")
     cmp_.add_argument("scenarios", nargs="+", type=Path)
@@ -71,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--dask", default=None, help="address of a Dask scheduler (or env PLANNER_DASK_ADDRESS)")
     cmp_.add_argument("--lang", choices=("vi", "en"), default="vi")
     cmp_.add_argument("--quiet", action="store_true")
+    # issue 10 (begin): calibrate, import-osm
+    cal = sub.add_parser("calibrate", help="fit road speeds to measured driving times (travel_times.csv)")
+    cal.add_argument("calibrate_args", nargs=argparse.REMAINDER)
+    osm = sub.add_parser("import-osm", help="write a data folder from an OSM extract and a communes file")
+    osm.add_argument("import_args", nargs=argparse.REMAINDER)
+    # issue 10 (end)
     parser.set_defaults(workspace_handlers=register_workspace(sub))  # workspace (issue 11)
     return parser
 
@@ -88,6 +103,8 @@ def overrides_from_args(args) -> dict:
     if getattr(args, "seed", None) is not None:
         plan["seed"] = args.seed
     out: dict = {"plan": plan}
+    if getattr(args, "units", None):  # issue 10 part 8
+        out["document"] = {"units": args.units}
     return out
 
 
@@ -128,12 +145,12 @@ def cmd_plan(args) -> int:
 
     config = load_config(args.config, overrides_from_args(args))
     if args.vans is not None:
-        base = config.raw["vehicles"][0]
+        base = config.to_dict()["vehicles"][0]
         config = config.replace(vehicles=[dict(base, id=f"van{k + 1}") for k in range(args.vans)])
     area = load_area(args.data)
     config, area, ws_ctx = prepare_plan(args, config, area)  # workspace (issue 11): pins, --next-cycle
     name = args.run or dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    on_progress, stop = _progress(float(config.plan["time_limit_s"]), args.quiet)
+    on_progress, stop = _progress(config.plan.time_limit_s, args.quiet)
     try:
         result = run_plan(
             area,
@@ -167,6 +184,29 @@ def print_summary(plan, path) -> None:
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
     if reasons:
         print("  short of their visits: " + ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in sorted(reasons.items())))
+    at_freq = s["population_served_at_frequency"]
+    line = f"  at their frequency: {at_freq:,} people ({100 * at_freq / max(1, s['population_total']):.1f} %)"
+    bound = plan.run.get("bound")
+    if bound:
+        ub = bound["population_upper_bound"]
+        line += (
+            f"; no plan under these rules can serve more than {ub:,} ({100 * ub / max(1, s['population_total']):.1f} %)"
+        )
+    print(line)
+    f = fairness_figures(plan)
+    print(
+        f"  fairness: worst-served commune {f['worst_commune']} ({f['worst_commune_pct']} %), "
+        f"spread between communes (Gini) {f['commune_gini']}, {f['villages_never_reached']} villages never reached"
+    )
+    c = plan.costs
+    if c:
+        print(
+            f"  cost per cycle: {c['total_vnd']:,} VND (fuel {c['fuel_vnd']:,}, per diem {c['per_diem_vnd']:,}, "
+            f"lodging {c['lodging_vnd']:,}, overtime {c['overtime_vnd']:,})"
+            + (f"; {c['over_budget_vnd']:,} VND over the budget cap" if c.get("over_budget_vnd") else "")
+        )
+    for b in plan.run.get("commune_floor", {}).get("below", []):
+        print(f"  below the commune floor: {b['commune']} {b['pct']} %: {b['why']}")
     print(f"  solver: {plan.run['solve_time_s']} s, stopped by {plan.run['stopped_by'].replace('_', ' ')}")
 
 
@@ -177,7 +217,7 @@ def cmd_check(args) -> int:
 
 def cmd_print(args) -> int:
 
-    paths = print_existing(args.run_dir, data=args.data, lang=args.lang, force=args.force)
+    paths = print_existing(args.run_dir, data=args.data, lang=args.lang, force=args.force, units=args.units)
     print(f"printables written to {paths}")
     return 0
 
@@ -192,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["plan", *argv]
+    if argv and argv[0] in DIRECT_COMMANDS:  # issue 10: sub-commands with their own parsers
+        return int(DIRECT_COMMANDS[argv[0]](argv[1:]))
     args = parser.parse_args(argv)
     handlers = {"plan": cmd_plan, "check": cmd_check, "print": cmd_print, "compare": cmd_compare}
     handlers.update(args.workspace_handlers)  # workspace (issue 11)

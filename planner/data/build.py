@@ -34,6 +34,8 @@ from shapely.geometry import LineString, MultiPolygon, Point, shape
 from shapely.geometry.polygon import orient
 from shapely.ops import nearest_points, unary_union
 
+from planner.model.rounding import largest_remainder
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCES = ROOT / "data" / "sources"
 DEFAULT_OUT = ROOT / "data"
@@ -73,8 +75,58 @@ RAINY_CLOSED_MIN_KM = 5.5  # earth tracks longer than this are closed in the rai
 BUM_NUA_2011 = 3103
 KA_LANG_POST_SPLIT = 2599
 
+# Population of the plan year (issue 10, part 6). Census figures (2009, 2011 for the two units
+# split that year) are projected to PROJECTION_YEAR at a constant annual rate per 2025 commune:
+# the rate r that takes the census figures of the pre-2025 units merged into a 2025 commune to
+# that commune's 2025 population (post2025_communes_muongte_area.csv; unverified except Mù Cả),
+# i.e. sum_i P_i (1 + r)^(2025 - year_i) = P_2025. Vàng San went to Hua Bum, which also holds a
+# part of Nậm Nhùn, so it takes the rate of the six other 2025 communes together.
+PROJECTION_YEAR = 2026
+POP_2025_YEAR = 2025
+POP_2025_FILE = "post2025_communes_muongte_area.csv"
+POP_2025_UNUSABLE = {"Hua Bum"}  # 2025 commune extending outside the old district
+
 NATIONAL_CORRIDOR = ["03433", "03454", "03457", "03445", "03439", "03436"]  # TT -> Thu Lũm
 EXTRA_LINKS = 2  # non-tree commune-adjacency links added (shortest ones)
+
+# Published road distances from the district town (thị trấn Mường Tè) to commune centres, in km.
+# Each: (km used as the target, URL, quote, date of the page). Documented in data/README.md.
+# "gần N km" (nearly N) is taken as N - 3 % (rounded to 0.5 km); "hơn N km" (over N) as N + 3 %.
+PUBLISHED_ROAD_KM = {
+    "03436": (
+        97.0,
+        "https://dantocmiennui.vn/vung-cao-bien-gioi-thu-lum-tag49769.html",
+        "Cách trung tâm thị trấn Mường Tè gần 100km",
+        "undated (tag page, Báo Dân tộc và Miền núi)",
+    ),
+    "03439": (
+        70.0,
+        "https://muongte.laichau.gov.vn/co-cau-to-chuc/vieworg/Xa-Ka-Lang-55",
+        "cách trung tâm thị trấn huyện gần 72 km",
+        "undated (district portal, after the 2011 Tá Bạ split)",
+    ),
+    "03451": (
+        72.0,
+        "https://bietthungoctrai.vn/?p=5396",
+        "Cách Bến xe khách Mường Tè khoảng hơn 70km (Khu bảo tồn thiên nhiên Mường Tè, xã Mù Cả)",
+        "2022 (travel page; weak source: to the reserve in Mù Cả, not the UBND)",
+    ),
+    "03445": (
+        40.0,
+        "https://vnexpress.net/ve-ky-vi-o-noi-song-da-chay-vao-dat-viet-3551033.html",
+        "Men theo dòng sông Đà đi ngược khoảng 40 km tới Pắc Ma",
+        "2017-03-13 (VnExpress; Pắc Ma, on QL4H in xã Mường Tè, taken as its centre)",
+    ),
+    "03448": (
+        20.0,
+        "https://dulichbuiblog.blogspot.com/2014/01/pa-ve-su-nhung-ngay-thu-p5.html",
+        "Trung tâm xã này cách thị trấn Mường Tè 20km",
+        "2014-01 (travel blog)",
+    ),
+}
+SWITCHBACK_WAVELENGTH_M = 1000.0  # hairpin spacing used to lengthen a calibrated link
+SWITCHBACK_STEP_M = 80.0  # vertex spacing of a lengthened link
+MIN_LINK_SINUOSITY = 1.0  # a calibrated link is never shorter than its base meander
 
 LEARNING_CENTRES = ["03445", "03454", "03463", "03442"]
 POST_OFFICE_POINTS = ["03439", "03451", "03466", "03469"]
@@ -176,11 +228,61 @@ def load_communes(src: Path) -> list[dict]:
     return out
 
 
+def _rate(units: list[dict], pop_2025: float) -> float:
+    """Annual rate r with sum P_i (1 + r)^(2025 - year_i) = pop_2025, by bisection."""
+
+    def total(r):
+        return sum(u["population"] * (1 + r) ** (POP_2025_YEAR - u["population_year"]) for u in units)
+
+    lo, hi = -0.5, 0.5
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if total(mid) < pop_2025 else (lo, mid)
+    return (lo + hi) / 2
+
+
+def project_communes(communes: list[dict], post2025: list[dict], year: int = PROJECTION_YEAR) -> dict[str, float]:
+    """Add the projected population of ``year`` to each commune; return the rate per 2025 commune.
+
+    Each commune keeps its census figure in ``population_census`` / ``population_census_year``;
+    ``population`` becomes ``round(census * (1 + r) ** (year - census_year))`` with the rate
+    ``r`` of its 2025 commune (see :data:`PROJECTION_YEAR`), ``population_year`` the
+    projection year and ``population_projected`` True.
+    """
+    p25 = {r["new_commune_2025"]: float(r["population_2025_doc"]) for r in post2025}
+    groups: dict[str, list[dict]] = {}
+    for c in communes:
+        groups.setdefault(c["post2025_commune"], []).append(c)
+    rates = {g: _rate(units, p25[g]) for g, units in groups.items() if g in p25 and g not in POP_2025_UNUSABLE}
+    usable = [g for g in rates]
+    district_rate = _rate([u for g in usable for u in groups[g]], sum(p25[g] for g in usable))
+    for c in communes:
+        g = c["post2025_commune"]
+        r = rates.get(g, district_rate)
+        c["population_census"] = c["population"]
+        c["population_census_year"] = c["population_year"]
+        c["population"] = int(round(c["population"] * (1 + r) ** (year - c["population_year"])))
+        c["population_year"] = year
+        c["population_projected"] = True
+        c["growth_rate_pct"] = round(100 * r, 2)
+        if g in rates:
+            c["growth_source"] = f"rate of 2025 commune {g}: census {POP_2025_YEAR} figure {int(p25[g])}, unverified"
+        else:
+            c["growth_source"] = f"district rate (2025 commune {g} extends outside the old district)"
+    return {**rates, "district": district_rate}
+
+
+def scale_exact(weights: list[int], total: int) -> list[int]:
+    """Integers proportional to ``weights`` that add up to ``total`` exactly (largest remainder)."""
+    return largest_remainder(weights, total)
+
+
 # ---------------------------------------------------------------- villages
 def ban_count(c: dict) -> int:
     if c["code"] in KNOWN_BAN_COUNTS:
         return KNOWN_BAN_COUNTS[c["code"]]
-    return int(min(BAN_COUNT_MAX, max(BAN_COUNT_MIN, round(c["population"] / PEOPLE_PER_BAN))))
+    pop = c.get("population_census", c["population"])  # the count rule predates projection
+    return int(min(BAN_COUNT_MAX, max(BAN_COUNT_MIN, round(pop / PEOPLE_PER_BAN))))
 
 
 def split_population(total: int, n: int, rng: np.random.Generator) -> list[int]:
@@ -261,7 +363,9 @@ def build_villages(communes: list[dict], names: list[dict]) -> list[dict]:
             centre = (rp.x, rp.y)
         pts, _spacing = place_villages(c, n, centre, placed, rng)
         placed.extend(pts)
-        pops = split_population(c["population"], n, rng)
+        census = c.get("population_census", c["population"])
+        pops_census = split_population(census, n, rng)
+        pops = scale_exact(pops_census, c["population"])
         # names: real names first (commune-name bản at the centre), placeholders for the rest
         real = list(by_code.get(code, []))
         vnames: list[tuple[str, str] | None] = [None] * n
@@ -279,7 +383,7 @@ def build_villages(communes: list[dict], names: list[dict]) -> list[dict]:
         for r in real:
             i = next(i for i in range(1, n) if vnames[i] is None)
             vnames[i] = (r["ban_name"], r["source"])
-        hh_ratio = (c["population"] / HOUSEHOLDS_KNOWN[code]) if code in HOUSEHOLDS_KNOWN else PEOPLE_PER_HOUSEHOLD
+        hh_ratio = (census / HOUSEHOLDS_KNOWN[code]) if code in HOUSEHOLDS_KNOWN else PEOPLE_PER_HOUSEHOLD
         for i in range(n):
             if vnames[i] is None:
                 if c["unit_type"] == "Thị trấn":
@@ -298,6 +402,8 @@ def build_villages(communes: list[dict], names: list[dict]) -> list[dict]:
                     "commune_code": code,
                     "commune": c["name"],
                     "population": pop,
+                    "population_census": pops_census[i],
+                    "projected": "population_census" in c,
                     "households": max(1, round(pop / hh_ratio)),
                     "children": round(pop * CHILD_SHARE),
                     "approx_position": True,
@@ -341,10 +447,94 @@ def meander(p, q, key: str, district_prep, amp_range=(0.08, 0.15)) -> np.ndarray
     return xy
 
 
+def _length(xy: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(np.asarray(xy, float), axis=0).T).sum())
+
+
+def lengthen(base: np.ndarray, target_m: float, key: str) -> np.ndarray:
+    """Add hairpin bends (switchbacks) to ``base`` until its length is ``target_m``.
+
+    The base polyline is resampled every :data:`SWITCHBACK_STEP_M` and each point is
+    offset along the local normal by ``A * sin(2 pi s / wavelength + phase) * taper(s)``,
+    where ``s`` is the distance along the base, ``taper`` rises from 0 to 1 over one
+    wavelength at each end (so the ends stay fixed) and the phase is seeded by ``key``.
+    ``A`` is found by bisection so the result is within 0.1 % of ``target_m``. A base
+    already at least ``target_m`` long is returned unchanged.
+    """
+    base = np.asarray(base, float)
+    length = _length(base)
+    if length >= target_m:
+        return base
+    seg = np.hypot(*np.diff(base, axis=0).T)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    n = max(16, int(length / SWITCHBACK_STEP_M))
+    s = np.linspace(0.0, length, n + 1)
+    pts = np.column_stack([np.interp(s, cum, base[:, 0]), np.interp(s, cum, base[:, 1])])
+    tang = np.gradient(pts, axis=0)
+    tang /= np.maximum(np.hypot(tang[:, 0], tang[:, 1]), 1e-9)[:, None]
+    nrm = np.column_stack([-tang[:, 1], tang[:, 0]])
+    lam = min(SWITCHBACK_WAVELENGTH_M, length / 2)
+    taper = np.clip(np.minimum(s, length - s) / lam, 0.0, 1.0)
+    phase = _rng("switchback", key).uniform(0, 2 * np.pi)
+    wave = np.sin(2 * np.pi * s / lam + phase) * taper
+
+    def shaped(amp: float) -> np.ndarray:
+        xy = pts + nrm * (amp * wave)[:, None]
+        xy[0], xy[-1] = base[0], base[-1]
+        return xy
+
+    lo, hi = 0.0, lam
+    while _length(shaped(hi)) < target_m:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if _length(shaped(mid)) < target_m:
+            lo = mid
+        else:
+            hi = mid
+        if abs(_length(shaped(hi)) - target_m) < 1e-3 * target_m:
+            break
+    return shaped(hi)
+
+
+def road_targets(communes: list[dict], centre: dict) -> dict[str, dict]:
+    """Target road distance (m) from the town to each commune centre, and its source.
+
+    Published distances (:data:`PUBLISHED_ROAD_KM`) are used where they exist. Elsewhere
+    the target is the straight line times the median ratio road / straight line of the
+    published ones (the *detour factor*, about 1.58).
+    """
+    town = next(c["code"] for c in communes if c["unit_type"] == "Thị trấn")
+    straight = {c["code"]: math.dist(centre[town], centre[c["code"]]) for c in communes}
+    ratios = [km * 1000 / straight[code] for code, (km, *_rest) in PUBLISHED_ROAD_KM.items()]
+    detour = float(np.median(ratios))
+    out = {}
+    for c in communes:
+        code = c["code"]
+        if code == town:
+            out[code] = {"target_m": 0.0, "rule": "depot", "straight_m": 0.0, "detour": detour}
+        elif code in PUBLISHED_ROAD_KM:
+            out[code] = {
+                "target_m": PUBLISHED_ROAD_KM[code][0] * 1000,
+                "rule": "published",
+                "straight_m": straight[code],
+                "detour": detour,
+            }
+        else:
+            out[code] = {
+                "target_m": detour * straight[code],
+                "rule": f"straight line x {detour:.2f}",
+                "straight_m": straight[code],
+                "detour": detour,
+            }
+    return out
+
+
 class Network:
     def __init__(self, district):
         self.lines: list[dict] = []
         self.district_prep = prepared.prep(district.buffer(150))
+        self.targets: dict[str, dict] = {}  # commune code -> road-distance target and result
 
     def add(self, coords: np.ndarray, props: dict) -> dict:
         line = {"xy": [tuple(map(float, c)) for c in coords], **props}
@@ -397,26 +587,47 @@ def build_roads(communes, villages, border_posts, district) -> Network:
     for a, b in tree_edges:
         if not G.has_edge(a, b):
             raise ValueError(f"national corridor {a}-{b} not adjacent")
+    # Provincial roads grow from the corridor like a shortest-path tree: the frontier commune
+    # with the smallest target road distance joins next, through the neighbour from which it is
+    # reached soonest (estimated road distance of the neighbour + centre distance).
+    targets = road_targets(communes, centre)
+    est = {NATIONAL_CORRIDOR[0]: 0.0}
+    for a, b in tree_edges:
+        est[b] = max(targets[b]["target_m"], est[a] + G.edges[a, b]["weight"])
     inside = set(NATIONAL_CORRIDOR)
     prov_edges = []
     while len(inside) < len(codes):
-        a, b = min(
-            ((a, b) for a in sorted(inside) for b in sorted(G[a]) if b not in inside),
-            key=lambda e: (G.edges[e]["weight"], e),
-        )
+        frontier = sorted({b for a in inside for b in G[a] if b not in inside})
+        b = min(frontier, key=lambda c: (targets[c]["target_m"], c))
+        a = min((a for a in sorted(G[b]) if a in inside), key=lambda a: (est[a] + G.edges[a, b]["weight"], a))
+        est[b] = max(targets[b]["target_m"], est[a] + G.edges[a, b]["weight"])
         prov_edges.append((a, b))
         inside.add(b)
     used = {frozenset(e) for e in tree_edges + prov_edges}
     rest = sorted((G.edges[e]["weight"], tuple(sorted(e))) for e in G.edges if frozenset(e) not in used)
     extra_edges = [e for _, e in rest[:EXTRA_LINKS]]
 
-    def link(a, b, props):
+    reached = {NATIONAL_CORRIDOR[0]: 0.0}  # road distance from the town along the tree, m
+
+    def link(a, b, props, tree=True):
+        """Link centre a (already reached, for a tree edge) to centre b, calibrated in length."""
         pa, pb = centre[a], centre[b]
         x = shared_border_point(cidx[a]["geom"], cidx[b]["geom"], pa, pb)
         key = f"{a}-{b}"
         s1 = meander(pa, x, key + "/1", net.district_prep)
         s2 = meander(x, pb, key + "/2", net.district_prep)
-        net.add(np.vstack([s1, s2[1:]]), props)
+        l1, l2 = _length(s1), _length(s2)
+        if tree:
+            want = targets[b]["target_m"] - reached[a]
+        else:  # a cycle-closing link must not be a shortcut between its ends
+            want = abs(reached[a] - reached[b]) * 1.05
+        want = max(want, MIN_LINK_SINUOSITY * (l1 + l2))
+        s1 = lengthen(s1, want * l1 / (l1 + l2), key + "/1")
+        s2 = lengthen(s2, want * l2 / (l1 + l2), key + "/2")
+        coords = np.vstack([s1, s2[1:]])
+        if tree:
+            reached[b] = reached[a] + _length(coords)
+        net.add(coords, props)
 
     for a, b in tree_edges:
         link(
@@ -453,6 +664,7 @@ def build_roads(communes, villages, border_posts, district) -> Network:
                 "rainy_closed": False,
                 "note": f"schematic inter-commune link {cidx[a]['name']} - {cidx[b]['name']}; alignment not surveyed",
             },
+            tree=False,
         )
     trunk = unary_union([LineString(ln["xy"]) for ln in net.lines if ln["road_class"] in ("national", "provincial")])
 
@@ -486,6 +698,7 @@ def build_roads(communes, villages, border_posts, district) -> Network:
         props["note"] = f"schematic access to {name} ({tid}); alignment not surveyed"
         net.add(coords[::-1], props)  # starts at the village / post, ends at the junction
         V = net.vertices()
+    net.targets = {code: dict(t, reached_m=reached[code]) for code, t in targets.items()}
     return net
 
 
@@ -649,6 +862,8 @@ def build(sources: Path = DEFAULT_SOURCES, out: Path = DEFAULT_OUT) -> dict:
     sources, out = Path(sources), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     communes = load_communes(sources)
+    with open(sources / POP_2025_FILE, encoding="utf-8", newline="") as fh:
+        project_communes(communes, list(csv.DictReader(fh)))
     with open(sources / "muongte_ban_names_found.csv", encoding="utf-8", newline="") as fh:
         names = list(csv.DictReader(fh))
     district = unary_union([c["geom"] for c in communes])
@@ -672,6 +887,11 @@ def build(sources: Path = DEFAULT_SOURCES, out: Path = DEFAULT_OUT) -> dict:
                 "population_year",
                 "population_source",
                 "population_approximated",
+                "population_census",
+                "population_census_year",
+                "population_projected",
+                "growth_rate_pct",
+                "growth_source",
                 "post2025_commune",
             )
         }
@@ -700,8 +920,12 @@ def build(sources: Path = DEFAULT_SOURCES, out: Path = DEFAULT_OUT) -> dict:
         "sites": len(sfeat),
         "roads": len(rfeat),
         "population": sum(v["population"] for v in villages),
+        "population_census": sum(v["population_census"] for v in villages),
         "road_km": {k: round(v, 1) for k, v in sorted(km.items())},
         "rainy_closed": sum(1 for ln in net.lines if ln["rainy_closed"]),
+        "town_to_centre_km": {
+            code: [round(t["target_m"] / 1000, 1), round(t["reached_m"] / 1000, 1)] for code, t in net.targets.items()
+        },
     }
 
 

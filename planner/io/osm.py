@@ -166,3 +166,73 @@ def places_from_pbf(path: Path, *, area_polygon=None, communes=None, sink) -> gp
         out["commune_code"] = pd.array([None] * len(out), dtype="str")
         out["commune"] = pd.array([None] * len(out), dtype="str")
     return out
+
+
+# ----- issue 10, part 7 (begin): sites from amenity tags -----
+#: OSM ``amenity`` -> the directive's site kind. A library or townhall stands for the commune
+#: library / culture house (the directive's "library combined with the culture centre");
+#: a kindergarten is a school point. ``police`` is a border post only when its tags say so
+#: (:data:`BORDER_WORDS`); ``barrier=border_control`` is always one.
+AMENITY_KIND = {
+    "school": "school",
+    "kindergarten": "school",
+    "post_office": "post_office_point",
+    "community_centre": "culture_centre",
+    "library": "culture_centre",
+    "townhall": "culture_centre",
+    "police": "border_post",
+}
+BORDER_WORDS = ("biên phòng", "bien phong", "border")
+SITE_AMENITIES = tuple(AMENITY_KIND)
+
+
+def _is_border(tags: dict, name: str | None) -> bool:
+    text = " ".join(str(v) for v in [name or "", tags.get("operator", ""), tags.get("police", "")]).lower()
+    return tags.get("barrier") == "border_control" or any(w in text for w in BORDER_WORDS)
+
+
+def sites_from_pbf(path: Path, *, area_polygon=None, sink) -> gpd.GeoDataFrame | None:
+    """OSM amenities mapped to site kinds (:data:`AMENITY_KIND`): ``id, name, kind, amenity``.
+
+    Ways and relations become their representative point. A ``police`` amenity that is not
+    a border post is left out.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            osm = _osm(path, area_polygon)
+            pois = osm.get_pois(custom_filter={"amenity": list(SITE_AMENITIES), "barrier": ["border_control"]})
+    except Exception as exc:  # noqa: BLE001 - any reader failure is an input problem
+        sink.error("file", "-", None, f"cannot be read as OSM PBF (truncated or corrupt?): {exc}")
+        return None
+    cols = {"id": [], "name": [], "kind": [], "amenity": []}
+    geoms = []
+    if pois is not None and len(pois):
+        amen = pois["amenity"] if "amenity" in pois else pd.Series([None] * len(pois), index=pois.index)
+        tags_col = pois["tags"] if "tags" in pois else [None] * len(pois)
+        names = pois["name"] if "name" in pois else [None] * len(pois)
+        for (k, row), a, t, n in zip(pois.iterrows(), amen, tags_col, names):
+            tags = _tags(t)
+            name = tags.get("name:vi") or (n if isinstance(n, str) and n else None)
+            if a == "police" or (a not in AMENITY_KIND and tags.get("barrier") == "border_control"):
+                if not _is_border({**tags, "barrier": tags.get("barrier", row.get("barrier"))}, name):
+                    continue
+                kind = "border_post"
+            elif a in AMENITY_KIND:
+                kind = AMENITY_KIND[a]
+            else:
+                kind = "border_post" if row.get("barrier") == "border_control" else None
+                if kind is None:
+                    continue
+            cols["id"].append(f"osm-{str(row['osm_type'])[0]}{row['id']}")
+            cols["name"].append(name)
+            cols["kind"].append(kind)
+            cols["amenity"].append(a if isinstance(a, str) else "border_control")
+            geoms.append(row.geometry.representative_point())
+    out = gpd.GeoDataFrame(cols, geometry=geoms, crs=GEO_CRS)
+    if area_polygon is not None and len(out):
+        out = out[out.geometry.within(area_polygon)].reset_index(drop=True)
+    return out
+
+
+# ----- issue 10, part 7 (end) -----

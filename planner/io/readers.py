@@ -71,6 +71,13 @@ FIELDS = {
         "time_window",
         "time_windows",
         "post2025_commune",
+        "priority",
+        "disadvantaged",
+        "market_days",
+        "market_required",
+        "walk_limit_m",
+        "population_census",
+        "projected",
     ),
     "sites": (
         "id",
@@ -86,8 +93,28 @@ FIELDS = {
         "time_window",
         "time_windows",
     ),
-    "roads": ("id", "road_class", "surface", "approximated", "rainy_closed", "name"),
-    "communes": ("code", "name", "population", "post2025_commune"),
+    "roads": (
+        "id",
+        "road_class",
+        "surface",
+        "approximated",
+        "rainy_closed",
+        "name",
+        # optional per-road overrides (issue 10): speed or driving time, closure dates
+        "speed_kph",
+        "time_min",
+        "closed_from",
+        "closed_until",
+    ),
+    "communes": (
+        "code",
+        "name",
+        "population",
+        "post2025_commune",
+        "population_census",
+        "population_census_year",
+        "population_projected",
+    ),
 }
 STR_FIELDS = {
     "id",
@@ -101,9 +128,28 @@ STR_FIELDS = {
     "post2025_commune",
     "time_window",
     "time_windows",
+    "market_days",
+    "closed_from",
+    "closed_until",
 }
-INT_FIELDS = {"population", "households", "children", "coverage_radius_m", "stock_books", "visits_per_cycle"}
+#: Dates kept as text (``YYYY-MM-DD`` or yearly ``MM-DD``); a date cell becomes ISO text.
+DATE_FIELDS = {"closed_from", "closed_until"}
+#: Numbers that may have a fraction; bad values are reported by :mod:`planner.io.validate`.
+FLOAT_FIELDS = {"speed_kph", "time_min", "priority"}
+INT_FIELDS = {
+    "population",
+    "population_census",
+    "population_census_year",
+    "households",
+    "children",
+    "coverage_radius_m",
+    "stock_books",
+    "visits_per_cycle",
+    "walk_limit_m",
+}
 BOOL_FIELDS = {
+    "disadvantaged",
+    "market_required",
     "approx_position",
     "approx_name",
     "approx_population",
@@ -111,6 +157,8 @@ BOOL_FIELDS = {
     "lodging",
     "active",
     "rainy_closed",
+    "projected",
+    "population_projected",
 }
 _ALIASES = {
     "lat": ("lat", "latitude", "vi_do", "vido"),
@@ -386,7 +434,9 @@ def _to_int(v: object) -> object:
 def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, id_col: str) -> pd.DataFrame:
     ids = df[id_col].map(_to_str) if id_col in df else pd.Series([None] * len(df), index=df.index)
     for col in df.columns:
-        if col in STR_FIELDS:
+        if col in DATE_FIELDS:
+            df[col] = pd.Series([_to_date_text(v) for v in df[col]], index=df.index, dtype=object)
+        elif col in STR_FIELDS:
             df[col] = pd.array([_to_str(v) for v in df[col]], dtype="str")
         elif col in INT_FIELDS:
             vals = [_to_int(v) for v in df[col]]
@@ -416,7 +466,38 @@ def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, i
                     )
                     out.append(False)
             df[col] = np.array(out, dtype=bool)
+        elif col in FLOAT_FIELDS:
+            df[col] = pd.Series([_to_float(v) for v in df[col]], index=df.index, dtype=object)
     return df
+
+
+def _to_date_text(v: object) -> object:
+    """ISO text of a date cell (GDAL and Excel turn ``2026-06-01`` into a date); other text as is."""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if hasattr(v, "date") and callable(v.date) and hasattr(v, "year"):
+        return v.date().isoformat()
+    if hasattr(v, "isoformat") and hasattr(v, "year"):
+        return v.isoformat()
+    text = str(v).strip()
+    return text or None
+
+
+def _to_float(v: object) -> object:
+    """A number from a cell (decimal comma accepted); None if empty; the text itself if not a number."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return v
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    text = str(v).strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return str(v)
 
 
 def _commune_lookup(commune_codes: object) -> dict[str, str] | None:

@@ -22,11 +22,15 @@ Rules
 - roads: ``road_class`` in :data:`~planner.model.area.ROAD_CLASSES`; the network (roads joined
   where they share a vertex, within ``snap_m`` = 1 m, as in :mod:`planner.planning.network`) has no piece cut off from the depot's (an error if a
   village's nearest road is on it, else a warning); villages and sites farther than
-  ``max_offroad_m`` (2,000 m) from every road are warned (connected by an off-road walk).
+  ``max_offroad_m`` (2,000 m) from every road are warned (connected by an off-road walk);
+  optional ``speed_kph`` / ``time_min`` numbers > 0 (a speed at most 120 km/h); optional
+  ``closed_from`` / ``closed_until`` dates ``YYYY-MM-DD`` or yearly ``MM-DD``, both of one
+  form, an ISO range not ending before it starts.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Mapping
@@ -51,6 +55,7 @@ from planner.model.area import (
     VILLAGE_FIELDS,
     Area,
 )
+from planner.model.calendar import parse_market_days, parse_time_windows
 from planner.model.errors import Problem
 
 LAYERS = ("communes", "villages", "sites", "roads")
@@ -58,6 +63,8 @@ DEFAULT_MAX_OFFROAD_M = 2000.0
 DEFAULT_SNAP_M = 1.0
 DEFAULT_BOUNDARY_TOLERANCE_M = 100.0
 MAX_VISITS_PER_CYCLE = 20
+MAX_ROAD_SPEED_KPH = 120.0  # a per-road speed above this is a unit mistake
+_MD = re.compile(r"\d{2}-\d{2}")
 REQUIRED = {"villages": VILLAGE_FIELDS, "sites": SITE_FIELDS, "roads": ROAD_FIELDS, "communes": COMMUNE_FIELDS}
 GEOM_TYPES = {
     "villages": ("Point",),
@@ -65,7 +72,6 @@ GEOM_TYPES = {
     "roads": ("LineString", "MultiLineString"),
     "communes": ("Polygon", "MultiPolygon"),
 }
-_TW = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)$")
 _COMMUNE_PREFIX = re.compile(r"^(xa|thi_tran|phuong|tt|x)_")
 
 
@@ -181,8 +187,10 @@ def _check_layer(layer: _Layer, *, has_communes: bool) -> None:
         _ints(layer, "population", required=True)
         _ints(layer, "households")
         _ints(layer, "children")
+        _ints(layer, "population_census")
     if kind == "communes":
         _ints(layer, "population")
+        _ints(layer, "population_census")
     if kind == "sites":
         _ints(layer, "coverage_radius_m")
         _ints(layer, "stock_books")
@@ -191,12 +199,40 @@ def _check_layer(layer: _Layer, *, has_communes: bool) -> None:
             layer.error("file", "kind", None, "no site of kind 'depot': the van needs one to start from")
     if kind == "roads":
         _enum(layer, "road_class", ROAD_CLASSES)
+        for col in ("speed_kph", "time_min"):
+            _positive_numbers(layer, col)
+        for col in ("closed_from", "closed_until"):
+            _dates(layer, col)
+        _closure_pairs(layer)
     if kind in ("villages", "sites"):
         _ints(layer, "visits_per_cycle", lo=0, hi=MAX_VISITS_PER_CYCLE)
         for col in ("time_window", "time_windows"):
             if col in gdf:
                 _time_windows(layer, col)
+    if kind == "villages":
+        _ints(layer, "walk_limit_m")
+        _market_days(layer)
+        _priorities(layer)
     _geometries(layer)
+
+
+def _market_days(layer: _Layer) -> None:
+    if "market_days" not in layer.gdf:
+        return
+    for i, v in enumerate(layer.gdf["market_days"]):
+        try:
+            parse_market_days(_clean(v))
+        except ValueError as exc:
+            layer.error(i, "market_days", v, str(exc))
+
+
+def _priorities(layer: _Layer) -> None:
+    if "priority" not in layer.gdf:
+        return
+    for i, v in enumerate(layer.gdf["priority"]):
+        v = _clean(v)
+        if v is not None and not (isinstance(v, (int, float)) and v > 0):
+            layer.error(i, "priority", v, "must be a number > 0 (1 = normal, 2 = twice the weight)")
 
 
 def _ints(layer: _Layer, col: str, *, required: bool = False, lo: int = 0, hi: int | None = None) -> None:
@@ -218,6 +254,72 @@ def _ints(layer: _Layer, col: str, *, required: bool = False, lo: int = 0, hi: i
             layer.error(i, col, v, "negative" if lo == 0 and hi is None else f"must be in {lo}..{hi}")
         elif hi is not None and v > hi:
             layer.error(i, col, v, f"must be in {lo}..{hi}")
+
+
+def _present(layer: _Layer, col: str):
+    """(row index, value) of the non-empty cells of an optional column."""
+    if col not in layer.gdf:
+        return
+    for i, v in enumerate(layer.gdf[col]):
+        v = _clean(v)
+        if v is not None:
+            yield i, v
+
+
+def _positive_numbers(layer: _Layer, col: str) -> None:
+    """Optional road ``speed_kph`` / ``time_min``: a number > 0 (and a speed at most MAX_ROAD_SPEED_KPH)."""
+    for i, v in _present(layer, col):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            layer.error(i, col, v, "not a number")
+        elif not math.isfinite(float(v)) or v <= 0:
+            layer.error(i, col, v, "must be a number > 0")
+        elif col == "speed_kph" and v > MAX_ROAD_SPEED_KPH:
+            layer.error(i, col, v, f"a speed above {MAX_ROAD_SPEED_KPH} km/h is not a mountain road (km/h, not m/s?)")
+
+
+def _date_value(v: str) -> tuple[str, bool]:
+    """(kind, ok): ``"iso"`` for YYYY-MM-DD, ``"md"`` for a yearly MM-DD, ok False if invalid."""
+    text = str(v).strip()
+    if _MD.fullmatch(text):
+        try:
+            dt.date(2000, int(text[:2]), int(text[3:]))  # 2000: a leap year, so 02-29 is allowed
+            return "md", True
+        except ValueError:
+            return "md", False
+    try:
+        dt.date.fromisoformat(text)
+        return "iso", len(text) == 10
+    except ValueError:
+        return "iso", False
+
+
+def _dates(layer: _Layer, col: str) -> None:
+    for i, v in _present(layer, col):
+        if not _date_value(v)[1]:
+            layer.error(i, col, v, "not a date: YYYY-MM-DD, or MM-DD for a closure that recurs every year")
+
+
+def _closure_pairs(layer: _Layer) -> None:
+    """closed_from and closed_until of one road: the same form; an ISO range must not end before it starts."""
+    gdf = layer.gdf
+    if "closed_from" not in gdf or "closed_until" not in gdf:
+        return
+    for i, (a, b) in enumerate(zip(gdf["closed_from"], gdf["closed_until"])):
+        a, b = _clean(a), _clean(b)
+        if a is None or b is None:
+            continue
+        (ka, oka), (kb, okb) = _date_value(a), _date_value(b)
+        if not (oka and okb):
+            continue
+        if ka != kb:
+            layer.error(
+                i,
+                "closed_until",
+                b,
+                f"closed_from {a!r} and closed_until differ in form (both YYYY-MM-DD or both MM-DD)",
+            )
+        elif ka == "iso" and str(b) < str(a):
+            layer.error(i, "closed_until", b, f"ends before closed_from {a!r}")
 
 
 def _enum(layer: _Layer, col: str, allowed: tuple[str, ...]) -> None:
@@ -242,16 +344,10 @@ def _time_windows(layer: _Layer, col: str) -> None:
         v = _clean(v)
         if v is None:
             continue
-        for part in re.split(r"[;,]", str(v)):
-            m = _TW.match(part.strip())
-            if not m:
-                layer.error(i, col, v, "not a time window HH:MM-HH:MM (several separated by ';')")
-                break
-            start = int(m[1]) * 60 + int(m[2])
-            end = int(m[3]) * 60 + int(m[4])
-            if end > 24 * 60 or end <= start:
-                layer.error(i, col, v, "time window must end after it starts, by 24:00 at the latest")
-                break
+        try:
+            parse_time_windows(v)
+        except ValueError as exc:
+            layer.error(i, col, v, str(exc))
 
 
 def _geometries(layer: _Layer) -> None:

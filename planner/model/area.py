@@ -11,7 +11,9 @@ Schemas (properties of the GeoJSON files in ``data/``):
 - sites (Point): ``id, name, kind, commune_code, commune, approximated, lodging,
   coverage_radius_m, stock_books, active``; exactly one ``kind == "depot"`` per depot.
 - roads (LineString): ``id, road_class, surface, approximated`` and optionally
-  ``rainy_closed``, ``name``.
+  ``rainy_closed``, ``name``, ``speed_kph`` (a measured speed, km/h) or ``time_min``
+  (driving time of the whole line, min), either overriding the class speed, and
+  ``closed_from`` / ``closed_until`` (``YYYY-MM-DD``, or ``MM-DD`` every year).
 - communes (Polygon/MultiPolygon): ``code, name, population`` and optionally
   ``post2025_commune``.
 """
@@ -41,6 +43,8 @@ FIXED_POINT_KINDS = ("culture_centre", "learning_centre", "post_office_point", "
 VILLAGE_FIELDS = ("id", "name", "commune_code", "commune", "population")
 SITE_FIELDS = ("id", "name", "kind", "commune_code", "commune")
 ROAD_FIELDS = ("id", "road_class")
+#: Optional road fields: per-road speed or time (override the class speed) and closures.
+ROAD_OPTIONAL_FIELDS = ("rainy_closed", "name", "speed_kph", "time_min", "closed_from", "closed_until")
 COMMUNE_FIELDS = ("code", "name")
 
 

@@ -9,6 +9,13 @@ profile may not use, and segments closed in the season, are left out.
 Each stop (village or site) is joined to the network at the nearest point of the
 nearest usable segment; the off-road part is counted at the profile's off-road speed,
 and a stop farther than ``max_connector_m`` from any usable road is not joined.
+A road may carry its own speed: ``speed_kph`` (a measured speed) or ``time_min`` (the
+driving time of the whole line, spread over its segments by length); either overrides
+the class speed for every profile that may use the class. A road is left out when
+``rainy_closed`` and the season is rainy (as before), when its id is in ``closed_ids``,
+or when ``on_date`` falls in its ``closed_from``..``closed_until`` range (ISO dates
+``YYYY-MM-DD``, or ``MM-DD`` for a range that recurs every year and may span the new year).
+
 Shortest paths: :func:`scipy.sparse.csgraph.dijkstra` from every stop at once.
 Pairs that cannot be reached are reported in :attr:`Matrices.unreachable`, never given
 a silent infinity or zero.
@@ -16,9 +23,12 @@ a silent infinity or zero.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
@@ -42,6 +52,9 @@ class RoadGraph:
     seg_class: np.ndarray  # road class (str objects)
     seg_rainy_closed: np.ndarray  # bool
     seg_road_id: np.ndarray
+    seg_speed_kph: np.ndarray | None = None  # per-segment speed override (NaN: the class speed)
+    seg_closed_from: np.ndarray | None = None  # per-segment closure start (str or None)
+    seg_closed_until: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +145,70 @@ def build_graph(area: Area) -> RoadGraph:
         else np.zeros(len(road_idx), dtype=bool)
     )
     rid = area.roads["id"].astype(str).to_numpy()[road_idx]
-    return RoadGraph(xy, lonlat, seg_u, seg_v, seg_len, cls, closed, rid)
+    speed, c_from, c_until = _road_overrides(area.roads, roads.geometry.length.to_numpy())
+    return RoadGraph(
+        xy, lonlat, seg_u, seg_v, seg_len, cls, closed, rid, speed[road_idx], c_from[road_idx], c_until[road_idx]
+    )
+
+
+def _road_overrides(roads, length_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-road speed override (km/h, NaN if none) and closure range (str or None)."""
+    n = len(roads)
+
+    def col(name):
+        if name not in roads:
+            return np.full(n, np.nan)
+        return pd.to_numeric(roads[name], errors="coerce").to_numpy(dtype=float)
+
+    speed = col("speed_kph")
+    time_min = col("time_min")
+    from_time = np.where(time_min > 0, length_m / 1000 / np.where(time_min > 0, time_min, 1.0) * 60, np.nan)
+    speed = np.where(np.isfinite(from_time), from_time, np.where(speed > 0, speed, np.nan))
+
+    def dates(name):
+        if name not in roads:
+            return np.full(n, None, dtype=object)
+        return np.array([v if isinstance(v, str) and v.strip() else None for v in roads[name]], dtype=object)
+
+    return speed, dates("closed_from"), dates("closed_until")
+
+
+def closed_on(date: dt.date, closed_from: str | None, closed_until: str | None) -> bool:
+    """True if ``date`` is in the closure range ``closed_from``..``closed_until`` (both inclusive).
+
+    Full ISO dates (``2026-06-01``) close one range; ``MM-DD`` (``05-15``) recurs every
+    year, and ``11-15``..``02-15`` spans the new year. A missing end is open-ended.
+    """
+    if closed_from is None and closed_until is None:
+        return False
+    if all(v is None or len(v) == 5 for v in (closed_from, closed_until)):
+        md = (date.month, date.day)
+        lo = tuple(int(x) for x in closed_from.split("-")) if closed_from else (1, 1)
+        hi = tuple(int(x) for x in closed_until.split("-")) if closed_until else (12, 31)
+        return lo <= md <= hi if lo <= hi else (md >= lo or md <= hi)
+    lo_d = dt.date.fromisoformat(closed_from) if closed_from and len(closed_from) > 5 else dt.date.min
+    hi_d = dt.date.fromisoformat(closed_until) if closed_until and len(closed_until) > 5 else dt.date.max
+    return lo_d <= date <= hi_d
+
+
+def closed_mask(
+    graph: RoadGraph, on_date: dt.date | None = None, closed_ids: Iterable[str] | None = None
+) -> np.ndarray:
+    """Segments closed on ``on_date`` (by their closure range) or listed in ``closed_ids``."""
+    mask = np.zeros(len(graph.seg_u), dtype=bool)
+    if closed_ids:
+        mask |= np.isin(graph.seg_road_id, np.array(sorted(set(map(str, closed_ids))), dtype=object))
+    if on_date is not None and graph.seg_closed_from is not None:
+        has = pd.notna(graph.seg_closed_from) | pd.notna(graph.seg_closed_until)
+        if has.any():
+            idx = np.flatnonzero(has)
+            keys = pd.Series(
+                [f"{a or ''}|{b or ''}" for a, b in zip(graph.seg_closed_from[idx], graph.seg_closed_until[idx])]
+            )
+            codes, uniq = pd.factorize(keys)
+            shut = np.array([closed_on(on_date, *(x or None for x in k.split("|"))) for k in uniq], dtype=bool)
+            mask[idx] = shut[codes]
+    return mask
 
 
 def stop_table(area: Area) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
@@ -148,15 +224,31 @@ def stop_table(area: Area) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     return ids, xy, pts_ll
 
 
-def travel_matrices(area: Area, profile: Profile, graph: RoadGraph | None = None, rainy: bool = False) -> Matrices:
-    """Shortest-time matrices between all stops (villages, then sites) for ``profile``."""
+def travel_matrices(
+    area: Area,
+    profile: Profile,
+    graph: RoadGraph | None = None,
+    rainy: bool = False,
+    on_date: dt.date | None = None,
+    closed_ids: Iterable[str] | None = None,
+) -> Matrices:
+    """Shortest-time matrices between all stops (villages, then sites) for ``profile``.
+
+    ``on_date`` leaves out roads whose ``closed_from``..``closed_until`` range holds it;
+    ``closed_ids`` leaves out the roads with those ids. A road's ``speed_kph`` or
+    ``time_min`` overrides its class speed (see the module notes).
+    """
     graph = graph if graph is not None else build_graph(area)
     stop_ids, stop_xy, stop_ll = stop_table(area)
     n_v, n_s = len(graph.xy), len(stop_ids)
     speed = np.array([profile.speed(c) for c in graph.seg_class]) if len(graph.seg_class) else np.empty(0)
     usable = speed > 0
+    if graph.seg_speed_kph is not None:
+        speed = np.where(usable & np.isfinite(graph.seg_speed_kph), graph.seg_speed_kph, speed)
     if rainy and profile.closed_segments:
         usable &= ~graph.seg_rainy_closed
+    if on_date is not None or closed_ids:
+        usable &= ~closed_mask(graph, on_date, closed_ids)
     seg_time = np.where(usable, graph.seg_len_m / np.maximum(speed, 1e-9) * 3.6, np.inf)
 
     # Attach each stop to the nearest usable segment.
@@ -273,6 +365,8 @@ __all__ = [
     "RoadGraph",
     "Matrices",
     "build_graph",
+    "closed_mask",
+    "closed_on",
     "travel_matrices",
     "check_reachability",
 ]

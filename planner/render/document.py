@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from planner.render.i18n import Texts, tr
+from planner.render.i18n import STRINGS, Texts, tr
 from planner.render.tables import STOPS_COLUMNS, stop_rows
 
 VISIT_KINDS = ("village", "site")
@@ -25,6 +25,52 @@ STOP_COLUMNS = STOPS_COLUMNS  # the columns of stops.csv
 RESERVED_SLUGS = {"all", "all_communes", "all-communes"}
 
 DEFAULT_ISSUER_SYMBOL = "LPV-TTVHTTTT"
+
+# ----- issue 10, part 8: who issues the printables, and by which units (begin) -----
+#: Administrative units the schedules are grouped by: the data's pre-2025 communes, or the
+#: 2025 communes they merged into (``post2025_commune`` of the villages or communes).
+UNITS = ("pre2025", "2025")
+
+#: Defaults of the configuration's ``[document]`` section; each key may be overridden there
+#: (or through ``issuer=``). They are the units named by the district directive of 2024
+#: (the Media Centre under the district People's Committee). Since 1 July 2025 Vietnam has no
+#: district level: set ``parent_body``, ``issuing_body``, ``organisation``, ``place`` and the
+#: signatory to today's units. In English the defaults are the translations of
+#: :mod:`planner.render.i18n`; a value set in the configuration is printed as given.
+DOCUMENT_DEFAULTS: dict[str, str] = {
+    "parent_body": STRINGS["vi"]["parent_body"],  # UBND HUYỆN MƯỜNG TÈ
+    "issuing_body": STRINGS["vi"]["issuing_body"],  # TRUNG TÂM VĂN HÓA, THỂ THAO VÀ TRUYỀN THÔNG
+    "organisation": STRINGS["vi"]["organisation"],
+    "place": STRINGS["vi"]["place"],  # Mường Tè
+    "number_prefix": DEFAULT_ISSUER_SYMBOL,  # "Số: …/LPV-TTVHTTTT"
+    "signer_title": STRINGS["vi"]["signer_title"],  # GIÁM ĐỐC
+    "signer_name": "",  # blank: a dotted line to sign on
+    "signer_prefix": "",  # e.g. "KT. GIÁM ĐỐC"
+    "units": "pre2025",
+}
+#: Other names accepted for the keys above.
+DOCUMENT_ALIASES = {"symbol": "number_prefix", "signatory": "signer_name", "date": "date", "number": "number"}
+
+
+def document_settings(section: Mapping | None) -> dict:
+    """The ``[document]`` section with aliases resolved; unknown keys or units raise one ValueError."""
+    out: dict = {}
+    bad = []
+    for key, value in dict(section or {}).items():
+        canon = DOCUMENT_ALIASES.get(key, key)
+        if canon not in DOCUMENT_DEFAULTS and canon not in ("date", "number"):
+            bad.append(f"unknown key {key!r}")
+        else:
+            out[canon] = value
+    if str(out.get("units", "pre2025")) not in UNITS:
+        bad.append(f"units {out['units']!r} must be one of {', '.join(UNITS)}")
+    if bad:
+        known = ", ".join(sorted(set(DOCUMENT_DEFAULTS) | set(DOCUMENT_ALIASES)))
+        raise ValueError(f"[document]: {'; '.join(bad)} (known keys: {known})")
+    return out
+
+
+# ----- issue 10, part 8 (end) -----
 
 
 # --------------------------------------------------------------------------- model
@@ -95,7 +141,7 @@ class Document:
 
     @property
     def period(self) -> str:
-        if not self.period_start:
+        if not self.period_start or not self.period_end:
             return ""
         return self.texts.fmt("period", start=self.texts.date(self.period_start), end=self.texts.date(self.period_end))
 
@@ -172,7 +218,7 @@ def plan_period(plan) -> tuple[dt.date | None, dt.date | None]:
 class Lookup:
     """Names and communes of villages and sites, from the area then the plan."""
 
-    def __init__(self, plan, area):
+    def __init__(self, plan, area) -> None:
         self.village_name: dict[str, str] = {}
         self.village_commune: dict[str, str] = {}
         self.village_population: dict[str, int] = {}
@@ -217,7 +263,8 @@ class Lookup:
 
 
 def make_issuer(texts: Texts, issuer: Mapping | None, plan) -> Issuer:
-    issuer = dict(issuer or {})
+    """The issuer from ``issuer`` (keys of :data:`DOCUMENT_DEFAULTS`, aliases accepted), else the defaults."""
+    issuer = document_settings(issuer)
     date = _to_date(issuer.get("date")) or dt.date.today()
     return Issuer(
         parent_body=str(issuer.get("parent_body", texts["parent_body"])),
@@ -226,11 +273,40 @@ def make_issuer(texts: Texts, issuer: Mapping | None, plan) -> Issuer:
         place=str(issuer.get("place", texts["place"])),
         date=date,
         number=str(issuer.get("number", "")),
-        symbol=str(issuer.get("symbol", DEFAULT_ISSUER_SYMBOL)),
+        symbol=str(issuer.get("number_prefix", DOCUMENT_DEFAULTS["number_prefix"])),
         signer_title=str(issuer.get("signer_title", texts["signer_title"])),
-        signer_name=str(issuer.get("signer_name", texts["signer_name_placeholder"])),
+        signer_name=str(issuer.get("signer_name") or texts["signer_name_placeholder"]),
         signer_prefix=str(issuer.get("signer_prefix", "")),
     )
+
+
+def regroup_units(look: Lookup, area, units: str) -> dict[str, str]:
+    """Regroup ``look`` by 2025 communes (``units == "2025"``); return old code -> new key.
+
+    The mapping comes from the data: each village's ``post2025_commune``, else its commune's.
+    A 2025 commune is keyed by its name; its order is that of its first pre-2025 unit.
+    """
+    if units == "pre2025" or area is None:
+        return {}
+    by_code: dict[str, str] = {}
+    if "post2025_commune" in area.communes:
+        for code, new in zip(area.communes["code"].astype(str), area.communes["post2025_commune"]):
+            if isinstance(new, str) and new:
+                by_code[code] = new
+    by_village: dict[str, str] = {}
+    if "post2025_commune" in area.villages:
+        for vid, new in zip(area.villages["id"].astype(str), area.villages["post2025_commune"]):
+            if isinstance(new, str) and new:
+                by_village[vid] = new
+    missing = sorted({c for v, c in look.village_commune.items() if v not in by_village and c not in by_code})
+    if missing:
+        raise ValueError(f"--units 2025: no post2025_commune for the villages of commune(s) {', '.join(missing)}")
+    order = [by_code.get(c) for c in look.commune_order]
+    for vid, code in list(look.village_commune.items()):
+        look.village_commune[vid] = by_village.get(vid) or by_code[code]
+    look.commune_order = list(dict.fromkeys([o for o in order if o] + sorted(set(look.village_commune.values()))))
+    look.commune_name = {new: new for new in look.commune_order}
+    return by_code
 
 
 def is_approximated(plan, area) -> bool:
@@ -240,9 +316,16 @@ def is_approximated(plan, area) -> bool:
     return any("approx" in str(n).lower() for n in notices)
 
 
-def build_document(plan, area, *, lang: str = "vi", issuer: Mapping | None = None) -> Document:
+def build_document(
+    plan, area, *, lang: str = "vi", issuer: Mapping | None = None, units: str | None = None
+) -> Document:
+    """The document of ``plan``; ``units`` ("pre2025" or "2025", default from ``issuer``) groups the communes."""
     texts = tr(lang)
     look = Lookup(plan, area)
+    units = units or str(document_settings(issuer).get("units", DOCUMENT_DEFAULTS["units"]))
+    if units not in UNITS:
+        raise ValueError(f"units {units!r} must be one of {', '.join(UNITS)}")
+    new_code = regroup_units(look, area, units)
     start, end = plan_period(plan)
     doc = Document(
         texts=texts,
@@ -270,7 +353,7 @@ def build_document(plan, area, *, lang: str = "vi", issuer: Mapping | None = Non
         for day, stop in all_visits:
             served = [str(v) for v in stop.villages_served]
             walkers = [str(v) for v in stop.walkers]
-            if str(stop.commune_code) != code and not any(
+            if new_code.get(str(stop.commune_code), str(stop.commune_code)) != code and not any(
                 look.village_commune.get(v) == code for v in served + walkers
             ):
                 continue

@@ -26,19 +26,24 @@ from planner.render.document import build_document, safe_path
 # --------------------------------------------------------------------------- entry point
 
 
-def render_printables(plan, area, out_dir: Path, *, lang: str = "vi", issuer=None) -> dict[str, list[Path]]:
+def render_printables(
+    plan, area, out_dir: Path, *, lang: str = "vi", issuer=None, units: str | None = None
+) -> dict[str, list[Path]]:
     """Write every printable output of ``plan`` into ``out_dir``; return the paths by kind.
 
     ``lang`` is ``"vi"`` (default) or ``"en"``. ``issuer`` (a mapping, every key optional)
     overrides the document's issuer: ``parent_body``, ``issuing_body``, ``organisation``,
     ``place``, ``date`` (date of issue; default today), ``number`` (blank by default, to be
     filled by the clerk), ``symbol`` (``LPV-TTVHTTTT``), ``signer_title`` (``GIÁM ĐỐC``),
-    ``signer_name`` (blank: a dotted line), ``signer_prefix`` (e.g. ``KT. GIÁM ĐỐC``).
+    ``signer_name`` (blank: a dotted line), ``signer_prefix`` (e.g. ``KT. GIÁM ĐỐC``); the
+    defaults and aliases are in :data:`planner.render.document.DOCUMENT_DEFAULTS`. ``units``
+    (``"pre2025"``, default, or ``"2025"``) groups the schedules by pre-2025 communes or by
+    the 2025 communes they merged into.
     Returns ``{"pdf": [...], "html": [...], "xlsx": [...], "ics": [...], "csv": [...]}``.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    doc = build_document(plan, area, lang=lang, issuer=issuer)
+    doc = build_document(plan, area, lang=lang, issuer=issuer, units=units)
     written: dict[str, list[Path]] = {"pdf": [], "html": [], "xlsx": [], "ics": [], "csv": []}
 
     sched_dir = safe_path(out_dir, "schedules")

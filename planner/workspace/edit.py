@@ -27,7 +27,15 @@ from planner.planning.solve import books_for
 from planner.runs import write_outputs
 from planner.workspace.db import Edit
 from planner.workspace.replan import apply_closures, merge_plans
-from planner.workspace.service import get_plan, load_run_plan, parse_time, register_run, run_config
+from planner.workspace.service import (
+    get_plan,
+    load_run_plan,
+    parse_time,
+    register_run,
+    run_config,
+    run_meta,
+    write_meta,
+)
 from planner.workspace.store import Workspace, audit
 
 
@@ -68,7 +76,7 @@ def retime(day: Day, problem, vehicle, fixed: dict[str, int], req: EditRequest) 
     m = problem.matrix_for(vehicle)
     shift = cfg.minutes("shift_start")
     lunch_lo, lunch_hi = cfg.minutes("lunch_earliest"), cfg.minutes("lunch_latest_end")
-    lunch_len = int(cfg.service["lunch_min"])
+    lunch_len = int(cfg.service.lunch_min)
     core = [s for s in day.stops if s.kind != "lunch"]
     has_visits = any(s.kind in ("village", "site") for s in core)
 
@@ -76,7 +84,7 @@ def retime(day: Day, problem, vehicle, fixed: dict[str, int], req: EditRequest) 
         if s.kind not in ("village", "site"):
             return 0.0
         span = (s.departure - s.arrival).total_seconds() / 60
-        return span or float(cfg.service["village_service_min" if s.kind == "village" else "site_service_min"])
+        return span or float(cfg.service.village_service_min if s.kind == "village" else cfg.service.site_service_min)
 
     t = float(shift) if core[0].kind == "start" else core[0].departure.hour * 60 + core[0].departure.minute
     out = [replace(core[0], seq=0, arrival=at(day.date, t), departure=at(day.date, t), travel_min=0.0, travel_km=0.0)]
@@ -251,14 +259,13 @@ def edit_run(
         rec = get_plan(s, run)
         run_dir, plan_id = Path(rec.run_dir), rec.id
     raw = run_config(run_dir)
+    meta = run_meta(run_dir)
     plan = load_run_plan(run_dir)
-    rp = raw.get("replan", {})
+    rp = meta.get("replan", {})
     area2, problems = apply_closures(area, set(rp.get("close_roads", [])), set(rp.get("close_places", [])))
     if problems:
         raise InputError(problems)
-    cfg_raw = json.loads(json.dumps(raw))
-    cfg_raw["plan"].pop("workspace_window", None)
-    problem = build_problem(area2, make_config(cfg_raw))
+    problem = build_problem(area2, make_config(raw))
     before = set(violations(plan, problem))
     edited = apply_edit(plan, problem, req)
     broken = [v for v in violations(edited, problem) if v not in before]
@@ -269,7 +276,7 @@ def edit_run(
     new_name = free_name(out, name or f"{run}-edit")
     with run_folder(Path(out), new_name) as tmp:
         write_outputs(edited, problem, tmp, lang=lang)
-        (tmp / "config.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        write_meta(tmp, dict(meta, edit={"from": run, "action": req.action, "village": req.village, "date": req.date}))
     path = Path(out) / new_name
     new_rec = register_run(ws, path, kind="edit", parent=run)
     with ws.transaction() as s:

@@ -42,7 +42,7 @@ from planner.render.document import build_document
 from planner.render import calendar, html_schedule, pdf
 from planner.runs import write_outputs
 from planner.workspace.db import Closure, PlanRecord, Visit
-from planner.workspace.service import load_run_plan, pins_between, register_run
+from planner.workspace.service import load_run_plan, pins_between, register_run, with_pins, write_meta
 from planner.workspace.store import Workspace, WorkspaceError, audit
 
 #: A village unreachable only because of a closure says so in its detail (it is carried over).
@@ -296,10 +296,8 @@ def replan_config(base: dict, req: ReplanRequest, start: dt.date, end: dt.date, 
         raw["plan"]["max_iterations"] = req.max_iterations
     if req.time_limit_s is not None:
         raw["plan"]["time_limit_s"] = req.time_limit_s
-    raw["plan"].pop("workspace_window", None)
     raw["vehicles"] = vehicles
-    raw["pins"] = list(raw.get("pins", [])) + pins
-    return make_config(raw)
+    return with_pins(make_config(raw), pins)
 
 
 def replan(
@@ -389,20 +387,21 @@ def replan(
     name = free_name(out, run or f"{pub_run}-replan-{req.date_from:%Y%m%d}")
     with run_folder(Path(out), name) as tmp:
         write_outputs(plan, problem, tmp, lang=lang, printables=False)
-        config = json.loads(json.dumps(pub_cfg))
-        config["plan"]["workspace_window"] = [start.isoformat(), end.isoformat()]
-        config["replan"] = {
-            "from": req.date_from.isoformat(),
-            "replanned_from": new_from.isoformat(),
-            "published": pub_run,
-            "close_roads": sorted(closed_roads),
-            "close_places": sorted(closed_places),
-            "vehicle_down": req.vehicle_down,
-            "down_days": req.down_days,
-            "pins": pins,
-        }
-        (tmp / "config.json").write_text(
-            json.dumps(config, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        write_meta(
+            tmp,
+            {
+                "window": [start.isoformat(), end.isoformat()],
+                "replan": {
+                    "from": req.date_from.isoformat(),
+                    "replanned_from": new_from.isoformat(),
+                    "published": pub_run,
+                    "close_roads": sorted(closed_roads),
+                    "close_places": sorted(closed_places),
+                    "vehicle_down": req.vehicle_down,
+                    "down_days": req.down_days,
+                    "pins": pins,
+                },
+            },
         )
         write_diff(diff, tmp)
         if diff.communes:
