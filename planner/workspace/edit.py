@@ -223,7 +223,7 @@ def apply_edit(plan: Plan, problem, req: EditRequest) -> Plan:
         villages_total=0,
         run=dict(plan.run),
     )
-    return merge_plans(plan, days, empty, start, set(), {})
+    return merge_plans(plan, days, empty, start, set(), {}, problem)
 
 
 def edit_run(

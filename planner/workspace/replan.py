@@ -37,6 +37,7 @@ from planner.model.errors import InputError, NoPlanError, PlannerError, Problem
 from planner.model.plan import Day, Plan, Unserved
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
+from planner.planning.costs import plan_costs
 from planner.planning.solve import solve
 from planner.render.document import build_document
 from planner.render import calendar, html_schedule, pdf
@@ -181,8 +182,11 @@ def done_counts(days: list[Day], not_held: set[tuple[str, str]]) -> dict[str, in
     return out
 
 
-def merge_plans(old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held, closed: dict[str, str]) -> Plan:
-    """One plan of the kept days and the re-planned days, with every village's service recomputed."""
+def merge_plans(
+    old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held, closed: dict[str, str], problem=None
+) -> Plan:
+    """One plan of the kept days and the re-planned days, with every village's service recomputed
+    (and the costs of all its days, given the ``problem`` the new days were made for)."""
     days = sorted(kept + [d for d in new.days], key=lambda d: (d.date, d.vehicle))
     days = [replace(d, week=(d.date - start).days // 7 + 1) for d in days]
     own: dict[str, list[str]] = {}
@@ -238,7 +242,17 @@ def merge_plans(old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held,
         villages_total=old.villages_total,
         run=dict(new.run),
         notices=old.notices,
+        costs=merged_costs(days, problem) if problem is not None else {},
     )
+
+
+def merged_costs(days: list[Day], problem) -> dict:
+    """The costs of a merged plan's days (a vehicle out of the re-plan's fleet counts as the first one)."""
+    first = problem.vehicles[0]
+    ids = {d.vehicle for d in days}
+    profiles = {v: first.profile for v in ids} | {v.id: v.profile for v in problem.vehicles}
+    depots = {v: first.depot for v in ids} | {v.id: v.depot for v in problem.vehicles}
+    return plan_costs(days, problem.config, profiles, depots)
 
 
 def replan_config(base: dict, req: ReplanRequest, start: dt.date, end: dt.date, pins: list[dict]) -> Config:
@@ -382,7 +396,7 @@ def replan(
         closure_text.setdefault(p, f"{CLOSURE_PREFIX} closed from {req.date_from} ({req.reason or 'no reason given'})")
     if closed_roads or closed_places:
         closure_text[CLOSURE_KEY] = ", ".join(sorted(closed_roads | closed_places))
-    plan = merge_plans(old, kept, new, start, not_held, closure_text)
+    plan = merge_plans(old, kept, new, start, not_held, closure_text, problem)
     diff = plan_diff(old, plan, req.date_from)
     name = free_name(out, run or f"{pub_run}-replan-{req.date_from:%Y%m%d}")
     with run_folder(Path(out), name) as tmp:
