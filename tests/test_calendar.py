@@ -112,3 +112,32 @@ def test_no_visit_on_tet_2027(tmp_path):
     dates = {d.date for d in plan.days if any(s.kind == "village" for s in d.stops)}
     assert dates and all(not dt.date(2027, 2, 4) <= d <= dt.date(2027, 2, 10) for d in dates)
     assert [d.day for d in problem.dates] == [1, 2, 3, 11, 12]
+
+
+def test_a_pin_fixes_the_date_and_time(tmp_path):
+    # Mon-Wed working; V1 pinned to Wednesday 2 Dec at 13:00 (±15 min); V2 free.
+    area = load_area(
+        write_area(
+            tmp_path / "pin",
+            villages=[("V1", "Bản Một", 5.0, 100), ("V2", "Bản Hai", 10.0, 300)],
+            roads=[("R1", "commune", 0.0, 10.0)],
+        )
+    )
+    cfg = config(
+        plan={"working_days": ["Mon", "Tue", "Wed"]}, pins=[{"village": "V1", "date": "2026-12-02", "time": "13:00"}]
+    )
+    plan, _ = plan_for(area, cfg)
+    ((date, arrival, _),) = visit_times(plan, "V1")
+    assert date == dt.date(2026, 12, 2) and dt.time(12, 45) <= arrival <= dt.time(13, 15)
+
+
+def test_a_pin_outside_the_cycle_is_refused():
+    import pytest
+
+    from planner.model.config import make_config
+    from planner.model.errors import InputError
+
+    with pytest.raises(InputError, match="must fall in the cycle"):
+        make_config(
+            {"plan": {"start_date": "2026-11-30", "weeks": 1}, "pins": [{"village": "V1", "date": "2027-01-05"}]}
+        )

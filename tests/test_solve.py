@@ -137,7 +137,44 @@ def test_checker_catches_a_broken_plan(line_area):
     broken_day = dataclasses.replace(day, stops=day.stops[:i] + (late,) + day.stops[i + 1 :])
     broken = dataclasses.replace(plan, days=(broken_day,) + plan.days[1:])
     msgs = violations(broken, problem)
-    assert any("after the shift end" in m for m in msgs)
+    assert any(m.startswith("[shift]") for m in msgs)
     twice = dataclasses.replace(day, stops=day.stops + (day.stops[i],))
     msgs = violations(dataclasses.replace(plan, days=(twice,)), problem)
-    assert any("van visits" in m for m in msgs)
+    assert any(m.startswith("[visits]") for m in msgs)
+
+
+NO_NATIONAL = {"van": {"dry": {"national": 0, "provincial": 30, "commune": 20, "track": 10}}}
+
+
+def plan_with_point_up_a_national_road(tmp_path, villages, point_up_deg: float, radius_m: int):
+    """A commune road to +5 km, a national road (closed to the van) north from there, and a
+    fixed point ``point_up_deg`` of latitude up it, with fixed points switched on."""
+    folder = write_area(
+        tmp_path / "fp_north",
+        villages=villages,
+        roads=[("R1", "commune", 0.0, 5.0), ("N1", "national", 0, 0, [(lon_at(5.0), 22.0), (lon_at(5.0), 22.05)])],
+        sites=[("FP", "Điểm sách", "learning_centre", 5.0, False, radius_m)],
+    )
+    area = load_area(folder)
+    sites = area.sites.copy()
+    up = sites["id"] == "FP"
+    sites.loc[up, "geometry"] = sites.loc[up, "geometry"].translate(yoff=point_up_deg)
+    plan, _ = plan_for(area.with_sites(sites), config(plan={"fixed_points": True}, profiles=NO_NATIONAL))
+    return plan
+
+
+def test_a_village_whose_fixed_point_is_out_of_reach_is_explained(tmp_path):
+    # Y and its fixed point FP sit up the national road: the explainer once raised StopIteration
+    # looking for FP's restocking stop; now Y is unreachable, said so.
+    plan = plan_with_point_up_a_national_road(
+        tmp_path, [("V1", "Bản Một", 5.0, 100), ("Y", "Bản Y", 5.0, 200, 22.05)], 0.045, 1000
+    )
+    assert served(plan) == {"V1"}
+    assert [(u.village_id, u.reason) for u in plan.unserved] == [("Y", "unreachable")]
+
+
+def test_a_fixed_point_out_of_reach_leaves_its_villages_to_the_van(tmp_path):
+    # Y is 5 km down the commune road; its fixed point FP is 2 km up the national road (farther
+    # off-road than the van may park). FP cannot be restocked, so Y needs a van stop.
+    plan = plan_with_point_up_a_national_road(tmp_path, [("Y", "Bản Y", 5.0, 200)], 0.02, 3000)
+    assert {v.village_id: v.channel for v in plan.villages} == {"Y": "van_stop"}

@@ -238,4 +238,4 @@ def test_edit_re_times_the_day_and_refuses_a_broken_rule(published_c1, tmp_path,
     # the checker referees the rest: adding a village to a full day breaks the shift
     unserved = [u["village_id"] for u in c1["unserved"] if u["reason"] == "not_enough_time"]
     assert cli.main(["edit", "c1", "--add", unserved[0], day["date"], *db]) == 2
-    assert "after the shift end" in capsys.readouterr().err
+    assert "[shift]" in (err := capsys.readouterr().err) and "outside the shift of van1" in err

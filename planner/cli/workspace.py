@@ -23,17 +23,14 @@ from planner.workspace.service import (
     add_pin,
     audit_lines,
     closures_between,
-    config_pins,
     is_registered,
     pins_between,
-    pins_supported,
     plan_status,
     publish,
     record,
     register_run,
     remove_pin,
     unmet_pins,
-    with_pins,
 )
 from planner.workspace.store import db_url, init_workspace, open_workspace, sqlite_path
 
@@ -176,16 +173,15 @@ def prepare_plan(args, config, area):
         dates = config.working_dates()
         if dates:
             pins = pins_between(ws, dates[0], dates[-1])
-            if pins and not pins_supported(config):
-                print(f"warning: {len(pins)} pin(s) in the workspace, but this planner does not honour pins yet")
-            config = with_pins(config, pins)
+            if pins:
+                config = config.replace(pins=list(config.to_dict()["pins"]) + pins)
             roads, places = closures_between(ws, dates[0], dates[-1])
             if roads or places:
                 area, problems = apply_closures(area, roads, places)
                 if problems:
                     raise InputError(problems)
                 ctx["closed"] = sorted(roads | places)
-    ctx["pins"] = config_pins(config)
+    ctx["pins"] = list(config.to_dict()["pins"])
     return config, area, ctx
 
 

@@ -205,6 +205,15 @@ class DocumentSection:
 
 
 @dataclass(frozen=True)
+class Pin:
+    """``[[pins]]``: a village's visit fixed to a date (and optionally a time, kept within ±15 min)."""
+
+    village: str = checked("", rule(lambda v: bool(v), "must name a village id"))
+    date: dt.date = checked(dt.date(2000, 1, 1))
+    time: str | None = checked(None, HHMM)
+
+
+@dataclass(frozen=True)
 class FuelConfig:
     """Fuel use of one vehicle profile."""
 
@@ -306,6 +315,7 @@ class Config:
     objective: ObjectiveSection = field(default_factory=ObjectiveSection)
     document: DocumentSection = field(default_factory=DocumentSection)
     costs: CostsSection = field(default_factory=CostsSection)
+    pins: tuple[Pin, ...] = ()
     vehicles: tuple[VehicleConfig, ...] = (VehicleConfig(),)
     profiles: dict[str, ProfileConfig] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
     source: str = field(default="defaults", compare=False)
@@ -382,6 +392,7 @@ class Config:
             {
                 **{name: getattr(self, name) for name in SECTIONS},
                 "costs": self.costs,
+                "pins": self.pins,
                 "vehicles": self.vehicles,
                 "profiles": self.profiles,
             }
@@ -521,7 +532,7 @@ def make_config(raw: dict, source: str = "config") -> Config:
     b = _Builder(source)
     if not isinstance(raw, dict):
         raise InputError([Problem(source, "-", "-", raw, "configuration must be a table")])
-    known = {*SECTIONS, "costs", "vehicles", "profiles"}
+    known = {*SECTIONS, "costs", "pins", "vehicles", "profiles"}
     for key in raw:
         if key not in known:
             near = difflib.get_close_matches(str(key), sorted(known), n=1)
@@ -555,7 +566,17 @@ def make_config(raw: dict, source: str = "config") -> Config:
         if dup:
             b.bad("[[vehicles]]", "id", dup, "vehicle ids must be unique")
 
-    cfg = Config(**sections, costs=costs, vehicles=tuple(vehicles), profiles=profiles, source=source)
+    raw_pins = raw.get("pins", [])
+    pins: list[Pin] = []
+    if not isinstance(raw_pins, list):
+        b.bad("[[pins]]", "pins", raw_pins, "must be a list of {village, date, time}")
+    else:
+        for k, pin in enumerate(raw_pins):
+            where = f"[[pins]] #{k + 1}"
+            if isinstance(pin, dict) and "date" not in pin:
+                b.bad(where, "date", None, "a pin needs a date")
+            pins.append(b.build(Pin, pin, where))
+    cfg = Config(**sections, costs=costs, pins=tuple(pins), vehicles=tuple(vehicles), profiles=profiles, source=source)
     _cross_checks(cfg, b)
     if b.problems:
         raise InputError(b.problems)
@@ -591,6 +612,14 @@ def _cross_checks(cfg: Config, b: _Builder) -> None:
         if v.profile in cfg.profiles and v.profile not in cfg.costs.fuel:
             b.bad(
                 "[costs.fuel]", v.profile, None, f"vehicle {v.id} uses profile {v.profile}: give its litres_per_100km"
+            )
+    for k, pin in enumerate(cfg.pins):
+        if pin.date.year > 1 and not cfg.start_date <= pin.date <= cfg.end_date:
+            b.bad(
+                f"[[pins]] #{k + 1}",
+                "date",
+                pin.date.isoformat(),
+                f"must fall in the cycle {cfg.start_date}..{cfg.end_date}",
             )
     if s.books_max < s.books_min:
         b.bad("[service]", "books_max", s.books_max, f"must be >= books_min ({s.books_min})")

@@ -77,8 +77,8 @@ def select_stops(problem) -> Selection:
         fixed_ids = {s.id for s in problem.fixed_points()}
         for si in sorted(range(len(problem.sites)), key=lambda k: problem.sites[k].id):
             s = problem.sites[si]
-            if s.id not in fixed_ids:
-                continue
+            if s.id not in fixed_ids or not reach[s.loc]:
+                continue  # a point the fleet cannot restock serves no one: its villages need van stops
             covered = []
             for vi in range(nv):
                 d = wd[s.loc, vi] if wd is not None else UNREACHABLE
@@ -86,11 +86,12 @@ def select_stops(problem) -> Selection:
                     covered.append(vi)
             for vi in covered:
                 fixed_cover[vi] = si
-            if reach[s.loc] and covered:
+            if covered:
                 fp_stops.append(
                     StopPlan("site", s.loc, (), fp_visits, int(pops[covered].sum()), site=si, covered=tuple(covered))
                 )
 
+    ids = {v.id for v in problem.villages}
     need = [vi for vi in range(nv) if vi not in fixed_cover]
     cand = [vi for vi in range(nv) if reach[vi]]
     # cover[i, j]: village need[i] can be served by a stop at cand[j]
@@ -106,11 +107,12 @@ def select_stops(problem) -> Selection:
     if len(cand) and coverable.any():
         a = cover[coverable]
         cost = 1.0 - 0.1 * pops[cand] / max(1, pops.max())  # fewest stops; ties to larger villages
+        pinned = {problem.villages.index(problem.village(p.village)) for p in cfg.pins if p.village in ids}
         res = milp(
             c=cost,
             constraints=LinearConstraint(a, lb=np.ones(a.shape[0]), ub=np.inf),
             integrality=np.ones(len(cand)),
-            bounds=Bounds(0, 1),
+            bounds=Bounds([1.0 if c in pinned else 0.0 for c in cand], 1),  # a pinned village has its own stop
             options={"time_limit": 30},
         )
         status = "optimal" if res.status == 0 else f"status {res.status}: {res.message}"

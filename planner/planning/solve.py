@@ -36,6 +36,7 @@ from planner.planning.covering import Selection, select_stops
 from planner.planning.objective import village_weights, visit_value, walk_credit
 
 DAY_S = 86400
+HOUR_S = 3600
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,23 @@ def stop_windows(problem: Problem, day_span: dict, village_id: str | None, servi
             if b * 60 - service_s >= a * 60:
                 out.append((_t(problem, d, a), _t(problem, d, b) - service_s))
     return tuple(out)
+
+
+#: A pinned visit is worth this many times an ordinary one, so the search keeps it whenever it fits.
+PIN_WEIGHT = 1000
+#: A pinned time holds within this many minutes either side.
+PIN_TOLERANCE_MIN = 15
+
+
+def pinned_windows(problem: Problem, day_span: dict, village_id: str, service_s: int, pin) -> tuple:
+    """Start-of-service windows of a pinned visit: its date, and its time ± the tolerance when given."""
+    wins = stop_windows(problem, day_span, village_id, service_s, only={pin.date})
+    if pin.time is None:
+        return wins
+    h, m = (int(x) for x in pin.time.split(":"))
+    lo = _t(problem, pin.date, h * 60 + m - PIN_TOLERANCE_MIN)
+    hi = _t(problem, pin.date, h * 60 + m + PIN_TOLERANCE_MIN)
+    return tuple((max(a, lo), min(b, hi)) for a, b in wins if max(a, lo) <= min(b, hi))
 
 
 @dataclass(frozen=True)
@@ -182,20 +200,30 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
             if not win:
                 continue  # no market day in the cycle's working days: reported by the explainer
         prev: list[int] = []
-        for c in range(st.visits):
+        # pins that can be met at all (a working date inside the village's and the fleet's hours)
+        pins = [
+            p
+            for p in sorted((p for p in cfg.pins if p.village == own), key=lambda p: p.date)
+            if own and pinned_windows(problem, day_span, own, svc_s, p)
+        ]
+        for c in range(max(st.visits, len(pins))):
             value = visit_value(problem, weights, members, credits, first=c == 0)
             info = NodeInfo(
                 st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site
             )
             alternatives = [(win, 0)]
-            if market is not None and not market.required:
+            if c < len(pins):  # a pinned visit: its date (and time), worth far more than any other
+                alternatives = [(pinned_windows(problem, day_span, own, svc_s, pins[c]), 0)]
+                value *= PIN_WEIGHT
+            elif market is not None and not market.required:
                 on_market = stop_windows(problem, day_span, own, svc_s, only=market.dates)
                 if on_market:  # a market-day visit, or any other day at the cost of the market bonus
                     alternatives = [(on_market, 0), (win, int(round(cfg.objective.market_bonus * value)))]
             here = [add(info, svc_s, w, books, value, None, reach, extra) for w, extra in alternatives]
             if len(here) > 1:
                 groups.append(NodeGroup(tuple(here), value, 1))
-            precedences.extend(Precedence(a, b, max(0, gap)) for a in prev for b in here)
+            spacing = 0 if c <= len(pins) and pins else max(0, gap)  # pinned dates set their own spacing
+            precedences.extend(Precedence(a, b, spacing) for a in prev for b in here)
             prev = here
 
     # overnight nodes per route, night and lodging
@@ -433,9 +461,11 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             by = tuple(sorted({sid for _, sid in walked[vi]}))
             credit = max(walk_credit(problem, vi, float(problem.walk.dist_m[problem.walk.index(b), vi])) for b in by)
         elif vi in selection.fixed_cover and selection.fixed_cover[vi] in restocked:
+            # one definition: a village counts fixed_point only once its point got every restock
             si = selection.fixed_cover[vi]
-            channel, dates, by = "fixed_point", restocked[si], (problem.sites[si].id,)
-            required = fp_visits
+            dates, required = restocked[si], fp_visits
+            enough = len(dates) >= fp_visits
+            channel, by = ("fixed_point", (problem.sites[si].id,)) if enough else ("unserved", ())
         else:
             channel, dates, by = "unserved", [], ()
             if vi in selection.fixed_cover:
@@ -724,7 +754,6 @@ class _Explainer:
         hours = [h for table in vehicle_hours_table(problem) for h in table.values() if h]
         self.shift_s = max((b - a for a, b in hours), default=0) * 60
         self.day_span = {d: day_bounds(vehicle_hours_table(problem), d) for d in problem.dates}
-        self.drive_limit_s = max(v.max_driving_h_per_day for v in problem.vehicles) * 3600
         self.lunch_s = cfg.service.lunch_min * 60
         self.service_s = cfg.service.village_service_min * 60
         self.pen_pp = cfg.service.penalty_per_person
@@ -738,7 +767,7 @@ class _Explainer:
         if vi in sel.assigned:
             stop = sel.stops[sel.assigned[vi]]
         elif vi in sel.fixed_cover:
-            stop = next(st for st in sel.stops if st.site == sel.fixed_cover[vi])
+            stop = next((st for st in sel.stops if st.site == sel.fixed_cover[vi]), None)  # None: point out of reach
         else:
             stop = None
         if stop is None:
@@ -767,6 +796,7 @@ class _Explainer:
                 "is one inside its hours"
             )
         best_round = math.inf
+        within_driving = False  # some vehicle drives there and back within its daily limit
         for veh in p.vehicles:
             m = p.matrix_for(veh)
             dep = p.site(veh.depot).loc
@@ -776,6 +806,8 @@ class _Explainer:
             t_in = min(m.time_s[lo, stop.loc] for lo in lods)
             t_out = min(m.time_s[stop.loc, lo] for lo in lods)
             best_round = min(best_round, t_in + t_out)
+            if t_in + t_out <= veh.max_driving_h_per_day * HOUR_S:
+                within_driving = True
         where = "its stop" if stop.loc != v.loc else "it"
         if stop.kind == "site":
             where = f"its fixed library point {p.sites[stop.site].name}"
@@ -786,10 +818,11 @@ class _Explainer:
                 f"+ {self.service_s / 3600:.1f} h service + {self.lunch_s / 3600:.1f} h lunch = {need / 3600:.1f} h, "
                 f"more than the {self.shift_s / 3600:.1f} h shift"
             )
-        if best_round > self.drive_limit_s:
+        if not within_driving:
+            limit = max(veh.max_driving_h_per_day for veh in p.vehicles)
             return "too_far_for_shift", (
                 f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back, "
-                f"more than the {self.drive_limit_s / 3600:.1f} h of driving a crew may do in a day"
+                f"more than the daily driving limit ({limit:g} h)"
             )
         return "not_enough_time", (
             f"got {got} of {required} visit(s): {where} is reachable ({best_round / 3600:.1f} h there and back from the "

@@ -74,9 +74,9 @@ def retime(day: Day, problem, vehicle, fixed: dict[str, int], req: EditRequest) 
     """
     cfg = problem.config
     m = problem.matrix_for(vehicle)
-    shift = cfg.minutes("shift_start")
+    shift = (cfg.vehicle_hours(vehicle, day.date) or (cfg.minutes("shift_start"), 0))[0]
     lunch_lo, lunch_hi = cfg.minutes("lunch_earliest"), cfg.minutes("lunch_latest_end")
-    lunch_len = int(cfg.service.lunch_min)
+    lunch_len = cfg.service.lunch_min
     core = [s for s in day.stops if s.kind != "lunch"]
     has_visits = any(s.kind in ("village", "site") for s in core)
 
