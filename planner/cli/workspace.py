@@ -312,6 +312,8 @@ def replan_with(args, ws) -> int:
     print(
         f"  {len(d.moved)} moved, {len(d.dropped)} dropped, {len(d.added)} added; communes changed: {', '.join(d.communes) or 'none'}"
     )
+    for note in res["notices"]:
+        print(f"  note: {note}")
     print(f"  publish it with: planner publish {res['path'].name}")
     return 0
 

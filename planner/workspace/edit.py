@@ -27,7 +27,15 @@ from planner.planning.solve import books_for
 from planner.runs import write_outputs
 from planner.workspace.db import Edit
 from planner.workspace.replan import apply_closures, merge_plans
-from planner.workspace.service import get_plan, load_run_plan, parse_time, register_run, run_config
+from planner.workspace.service import (
+    get_plan,
+    load_run_plan,
+    parse_time,
+    register_run,
+    run_config,
+    run_meta,
+    write_meta,
+)
 from planner.workspace.store import Workspace, audit
 
 
@@ -215,7 +223,7 @@ def apply_edit(plan: Plan, problem, req: EditRequest) -> Plan:
         villages_total=0,
         run=dict(plan.run),
     )
-    return merge_plans(plan, days, empty, start, set(), {})
+    return merge_plans(plan, days, empty, start, set(), {}, problem)
 
 
 def edit_run(
@@ -251,14 +259,13 @@ def edit_run(
         rec = get_plan(s, run)
         run_dir, plan_id = Path(rec.run_dir), rec.id
     raw = run_config(run_dir)
+    meta = run_meta(run_dir)
     plan = load_run_plan(run_dir)
-    rp = raw.get("replan", {})
+    rp = meta.get("replan", {})
     area2, problems = apply_closures(area, set(rp.get("close_roads", [])), set(rp.get("close_places", [])))
     if problems:
         raise InputError(problems)
-    cfg_raw = json.loads(json.dumps(raw))
-    cfg_raw["plan"].pop("workspace_window", None)
-    problem = build_problem(area2, make_config(cfg_raw))
+    problem = build_problem(area2, make_config(raw))
     before = set(violations(plan, problem))
     edited = apply_edit(plan, problem, req)
     broken = [v for v in violations(edited, problem) if v not in before]
@@ -269,7 +276,7 @@ def edit_run(
     new_name = free_name(out, name or f"{run}-edit")
     with run_folder(Path(out), new_name) as tmp:
         write_outputs(edited, problem, tmp, lang=lang)
-        (tmp / "config.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+        write_meta(tmp, dict(meta, edit={"from": run, "action": req.action, "village": req.village, "date": req.date}))
     path = Path(out) / new_name
     new_rec = register_run(ws, path, kind="edit", parent=run)
     with ws.transaction() as s:

@@ -37,12 +37,13 @@ from planner.model.errors import InputError, NoPlanError, PlannerError, Problem
 from planner.model.plan import Day, Plan, Unserved
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
+from planner.planning.costs import plan_costs
 from planner.planning.solve import solve
 from planner.render.document import build_document
 from planner.render import calendar, html_schedule, pdf
 from planner.runs import write_outputs
 from planner.workspace.db import Closure, PlanRecord, Visit
-from planner.workspace.service import load_run_plan, pins_between, register_run
+from planner.workspace.service import load_run_plan, pins_between, register_run, with_pins, write_meta
 from planner.workspace.store import Workspace, WorkspaceError, audit
 
 #: A village unreachable only because of a closure says so in its detail (it is carried over).
@@ -181,8 +182,11 @@ def done_counts(days: list[Day], not_held: set[tuple[str, str]]) -> dict[str, in
     return out
 
 
-def merge_plans(old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held, closed: dict[str, str]) -> Plan:
-    """One plan of the kept days and the re-planned days, with every village's service recomputed."""
+def merge_plans(
+    old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held, closed: dict[str, str], problem=None
+) -> Plan:
+    """One plan of the kept days and the re-planned days, with every village's service recomputed
+    (and the costs of all its days, given the ``problem`` the new days were made for)."""
     days = sorted(kept + [d for d in new.days], key=lambda d: (d.date, d.vehicle))
     days = [replace(d, week=(d.date - start).days // 7 + 1) for d in days]
     own: dict[str, list[str]] = {}
@@ -238,7 +242,17 @@ def merge_plans(old: Plan, kept: list[Day], new: Plan, start: dt.date, not_held,
         villages_total=old.villages_total,
         run=dict(new.run),
         notices=old.notices,
+        costs=merged_costs(days, problem) if problem is not None else {},
     )
+
+
+def merged_costs(days: list[Day], problem) -> dict:
+    """The costs of a merged plan's days (a vehicle out of the re-plan's fleet counts as the first one)."""
+    first = problem.vehicles[0]
+    ids = {d.vehicle for d in days}
+    profiles = {v: first.profile for v in ids} | {v.id: v.profile for v in problem.vehicles}
+    depots = {v: first.depot for v in ids} | {v.id: v.depot for v in problem.vehicles}
+    return plan_costs(days, problem.config, profiles, depots)
 
 
 def replan_config(base: dict, req: ReplanRequest, start: dt.date, end: dt.date, pins: list[dict]) -> Config:
@@ -296,10 +310,8 @@ def replan_config(base: dict, req: ReplanRequest, start: dt.date, end: dt.date, 
         raw["plan"]["max_iterations"] = req.max_iterations
     if req.time_limit_s is not None:
         raw["plan"]["time_limit_s"] = req.time_limit_s
-    raw["plan"].pop("workspace_window", None)
     raw["vehicles"] = vehicles
-    raw["pins"] = list(raw.get("pins", [])) + pins
-    return make_config(raw)
+    return with_pins(make_config(raw), pins)
 
 
 def replan(
@@ -384,25 +396,26 @@ def replan(
         closure_text.setdefault(p, f"{CLOSURE_PREFIX} closed from {req.date_from} ({req.reason or 'no reason given'})")
     if closed_roads or closed_places:
         closure_text[CLOSURE_KEY] = ", ".join(sorted(closed_roads | closed_places))
-    plan = merge_plans(old, kept, new, start, not_held, closure_text)
+    plan = merge_plans(old, kept, new, start, not_held, closure_text, problem)
     diff = plan_diff(old, plan, req.date_from)
     name = free_name(out, run or f"{pub_run}-replan-{req.date_from:%Y%m%d}")
     with run_folder(Path(out), name) as tmp:
         write_outputs(plan, problem, tmp, lang=lang, printables=False)
-        config = json.loads(json.dumps(pub_cfg))
-        config["plan"]["workspace_window"] = [start.isoformat(), end.isoformat()]
-        config["replan"] = {
-            "from": req.date_from.isoformat(),
-            "replanned_from": new_from.isoformat(),
-            "published": pub_run,
-            "close_roads": sorted(closed_roads),
-            "close_places": sorted(closed_places),
-            "vehicle_down": req.vehicle_down,
-            "down_days": req.down_days,
-            "pins": pins,
-        }
-        (tmp / "config.json").write_text(
-            json.dumps(config, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        write_meta(
+            tmp,
+            {
+                "window": [start.isoformat(), end.isoformat()],
+                "replan": {
+                    "from": req.date_from.isoformat(),
+                    "replanned_from": new_from.isoformat(),
+                    "published": pub_run,
+                    "close_roads": sorted(closed_roads),
+                    "close_places": sorted(closed_places),
+                    "vehicle_down": req.vehicle_down,
+                    "down_days": req.down_days,
+                    "pins": pins,
+                },
+            },
         )
         write_diff(diff, tmp)
         if diff.communes:
@@ -427,7 +440,17 @@ def replan(
                     },
                 )
     rec = register_run(ws, path, kind="replan", parent=pub_run)
-    return {"path": path, "plan": plan, "diff": diff, "record": rec, "replanned_from": new_from}
+    notices = []
+    if req.until is not None and req.until < end and (req.close_roads or req.close_places):
+        notices.append(
+            f"the closures end on {req.until}, but a plan has one road network: they apply to the whole re-planned "
+            f"window (to {end}); re-plan again from {req.until + dt.timedelta(days=1)} to use them again"
+        )
+    if new_from > req.date_from:
+        notices.append(
+            f"a vehicle is away on a trip on {req.date_from}: the trip is kept and re-planning starts on {new_from}"
+        )
+    return {"path": path, "plan": plan, "diff": diff, "record": rec, "replanned_from": new_from, "notices": notices}
 
 
 def write_diff(diff: Diff, folder: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import cast
 from xml.sax.saxutils import escape
 
 from sqlalchemy import select
@@ -264,9 +265,10 @@ def write_xlsx(data: dict, path: Path) -> Path:
     """``report.xlsx``: totals, per commune, per fixed point, reasons, villages never reached, the log."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
-    ws = wb.active
+    ws = cast(Worksheet, wb.active)  # a new workbook always has its first sheet
     ws.title = "Tổng hợp"
     ws.append(["Chỉ tiêu", "Tại các bản", "Tại điểm cố định", "Tổng cộng"])
     for key, label in FIGURES:

@@ -6,6 +6,7 @@ one transaction (``ws.transaction()``): it either all lands or none of it does.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -45,20 +46,34 @@ def load_run_plan(run_dir: Path) -> Plan:
 
 
 def run_config(run_dir: Path) -> dict:
+    """The configuration a run was planned with (its ``config.json``)."""
     path = Path(run_dir) / "config.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def plan_dates(plan: Plan, config: dict) -> tuple[dt.date, dt.date]:
-    """First and last date of a plan's cycle (from its configuration, else from its days)."""
+META = "workspace.json"
+
+
+def run_meta(run_dir: Path) -> dict:
+    """What the workspace knows of a run beyond its configuration (``workspace.json``): the cycle's
+    ``window`` when it differs from the configuration's dates (a re-plan), the ``replan`` request."""
+    path = Path(run_dir) / META
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def write_meta(folder: Path, meta: dict) -> None:
+    (Path(folder) / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def plan_dates(plan: Plan, config: dict, meta: dict | None = None) -> tuple[dt.date, dt.date]:
+    """First and last date of a plan's cycle (its window, else its configuration, else its days)."""
+    window = (meta or {}).get("window")
+    if window:
+        return dt.date.fromisoformat(window[0]), dt.date.fromisoformat(window[1])
     p = config.get("plan", {})
     if p.get("start_date") and p.get("weeks"):
         start = dt.date.fromisoformat(str(p["start_date"]))
-        end = start + dt.timedelta(days=7 * int(p["weeks"]) - 1)
-        ws = p.get("workspace_window")
-        if ws:
-            return dt.date.fromisoformat(ws[0]), dt.date.fromisoformat(ws[1])
-        return start, end
+        return start, start + dt.timedelta(days=7 * int(p["weeks"]) - 1)
     dates = [d.date for d in plan.days] or [dt.date.today()]
     return min(dates), max(dates)
 
@@ -151,7 +166,7 @@ def register_run(
     run_dir = Path(run_dir).resolve()
     plan = load_run_plan(run_dir)
     config = run_config(run_dir)
-    start, end = plan_dates(plan, config)
+    start, end = plan_dates(plan, config, run_meta(run_dir))
     with ws.transaction() as s:
         rec = s.scalar(select(PlanRecord).where(PlanRecord.run == run_dir.name))
         before = None
@@ -314,6 +329,23 @@ def closures_between(ws: Workspace, start: dt.date, end: dt.date) -> tuple[set[s
             )
         ).all()
         return {c.target_id for c in rows if c.kind == "road"}, {c.target_id for c in rows if c.kind == "place"}
+
+
+def pins_supported(config) -> bool:
+    """Whether this planner's configuration has a ``pins`` section (the solver honours pins)."""
+    return any(f.name == "pins" for f in dataclasses.fields(config))
+
+
+def config_pins(config) -> list[dict]:
+    """The pins of a configuration as plain ``{"village", "date", "time"?}`` entries."""
+    return list(config.to_dict().get("pins", [])) if pins_supported(config) else []
+
+
+def with_pins(config, pins: list[dict]):
+    """The configuration with ``pins`` added to its own; unchanged when this planner has no pins."""
+    if not pins or not pins_supported(config):
+        return config
+    return config.replace(pins=config_pins(config) + pins)
 
 
 def unmet_pins(plan: Plan, pins: list[dict]) -> list[dict]:

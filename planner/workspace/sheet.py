@@ -17,11 +17,13 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.model.errors import InputError, Problem
 
@@ -125,7 +127,7 @@ def write_visit_sheet(rows: list[dict], path: Path) -> Path:
         ``path``.
     """
     wb = Workbook()
-    ws = wb.active
+    ws = cast(Worksheet, wb.active)  # a new workbook always has its first sheet
     ws.title = "Nhật ký phục vụ"
     ws.append([h for _, h, _ in COLUMNS])
     for c, (_, _, width) in enumerate(COLUMNS, start=1):
@@ -136,18 +138,18 @@ def write_visit_sheet(rows: list[dict], path: Path) -> Path:
     fill = PatternFill("solid", fgColor="FFF7D6")
     keys = [k for k, _, _ in COLUMNS]
     for r in rows:
-        ws.append([KIND_LABELS.get(r.get("kind"), r.get(k)) if k == "kind" else r.get(k) for k in keys])
+        ws.append([KIND_LABELS.get(str(r.get("kind")), r.get(k)) if k == "kind" else r.get(k) for k in keys])
     n = len(rows) + 1
     col = {k: get_column_letter(i) for i, k in enumerate(keys, start=1)}
     for k in ("held", "reason", *COUNT_FIELDS, "km", "notes"):
-        for r in range(2, n + 1):
-            ws[f"{col[k]}{r}"].fill = fill
+        for row in range(2, n + 1):
+            ws[f"{col[k]}{row}"].fill = fill
     ws.freeze_panes = "A2"
     lists = wb.create_sheet("Danh mục")
     for i, label in enumerate(HELD_LABELS.values(), start=1):
         lists.cell(row=i, column=1, value=label)
-    for i, reason in enumerate(REASONS, start=1):
-        lists.cell(row=i, column=2, value=reason)
+    for i, text in enumerate(REASONS, start=1):
+        lists.cell(row=i, column=2, value=text)
     lists.sheet_state = "hidden"
     if n >= 2:
         held = DataValidation(
@@ -237,7 +239,7 @@ def read_sheet(path: Path) -> list[SheetRow]:
     try:
         if path.suffix.lower() == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as f:
-                table = [row for row in csv.reader(f)]
+                table: list[list] = [row for row in csv.reader(f)]
         elif path.suffix.lower() in (".xlsx", ".xlsm"):
             wb = load_workbook(path, read_only=True, data_only=True)
             table = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
