@@ -264,9 +264,11 @@ def write_xlsx(data: dict, path: Path) -> Path:
     """``report.xlsx``: totals, per commune, per fixed point, reasons, villages never reached, the log."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook starts with one worksheet
     ws.title = "Tổng hợp"
     ws.append(["Chỉ tiêu", "Tại các bản", "Tại điểm cố định", "Tổng cộng"])
     for key, label in FIGURES:
