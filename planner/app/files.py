@@ -282,8 +282,9 @@ def village_row(gdf: gpd.GeoDataFrame, i: int) -> dict:
     g = r.geometry
     row = {f: ("" if f not in gdf or pd.isna(r[f]) else r[f]) for f in VILLAGE_FIELDS}
     for f in INT_FIELDS:
-        if row[f] != "" and isinstance(row[f], float) and row[f].is_integer():
-            row[f] = int(row[f])
+        value = row[f]
+        if value != "" and isinstance(value, float) and value.is_integer():
+            row[f] = int(value)
     row["lon"] = round(g.x, 6) if g is not None and not g.is_empty else ""
     row["lat"] = round(g.y, 6) if g is not None and not g.is_empty else ""
     return row

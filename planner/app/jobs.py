@@ -58,6 +58,8 @@ def execute(job_id: int, store_path: str, root: str) -> None:
     store = Store(Path(store_path))
     ws = Workspace(Path(root))
     job = store.job(job_id)
+    if job is None:  # the dispatcher only starts jobs it has just claimed from the store
+        raise LookupError(f"job {job_id} is not in the store")
     params = job["params"]
     last = [0.0]
 

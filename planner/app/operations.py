@@ -29,7 +29,7 @@ def load_plan(folder: Path):
     return plan_from_dict(json.loads((folder / "plan.json").read_text(encoding="utf-8")))
 
 
-def parse_date(value: str | None, field: str) -> dt.date:
+def parse_date(value: object, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value or "").strip())
     except ValueError:

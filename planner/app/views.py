@@ -11,7 +11,7 @@ import re
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import geopandas as gpd
 from fastapi import APIRouter, FastAPI, File, Form, HTTPException, Request, UploadFile
@@ -36,6 +36,7 @@ from planner.app.files import (
 from planner.app.pages import render
 from planner.model.config import Config, load_config
 from planner.model.errors import InputError, Problem
+from planner.model.plan import Plan
 from planner.model.plan_io import plan_from_dict
 
 
@@ -101,7 +102,7 @@ def set_lang(request: Request, code: str, next: str = "/"):
 
 
 # ------------------------------------------------------------------ overview
-def latest_plan(request: Request) -> tuple[str | None, object | None]:
+def latest_plan(request: Request) -> tuple[str | None, Plan | None]:
     """The published plan, else the newest run folder with a plan."""
     ws = request.app.state.ws
     pub = services.published(request.app.state.db)
@@ -119,15 +120,15 @@ def overview(request: Request):
     if plan is not None:
         days = sorted(plan.days, key=lambda d: (d.date, d.vehicle))
         for d in days[:10]:
-            names = [s.stop_name for s in d.stops if s.kind in ("village", "site")]
-            trips.append({"date": d.date.isoformat(), "vehicle": d.vehicle, "stops": names})
+            stop_names = [s.stop_name for s in d.stops if s.kind in ("village", "site")]
+            trips.append({"date": d.date.isoformat(), "vehicle": d.vehicle, "stops": stop_names})
         reasons: dict[str, int] = {}
         for u in plan.unserved:
             reasons[u.reason] = reasons.get(u.reason, 0) + 1
         warnings = [f"{n} × {r.replace('_', ' ')}" for r, n in sorted(reasons.items())]
     errors, _ = request.app.state.ws.check()
     db = request.app.state.db
-    names = {}
+    names: dict[str, str] = {}
     if plan is not None:
         names = {v.village_id: v.name for v in plan.villages}
     twice = services.left_out(db)
@@ -283,7 +284,7 @@ async def village_save(request: Request, index: int):
 
 @router.get("/data/villages-new", dependencies=[PLANNER])
 def village_new(request: Request):
-    row = {f: "" for f in (*VILLAGE_FIELDS, "lon", "lat")} | {"index": None, "errors": {}}
+    row: dict[str, Any] = {f: "" for f in (*VILLAGE_FIELDS, "lon", "lat")} | {"index": None, "errors": {}}
     return render(request, "village_edit.html", row=row, fields=VILLAGE_FIELDS, new=True)
 
 
@@ -384,7 +385,7 @@ def plan_page(request: Request, scenario: str | None = None):
 async def save_scenario(request: Request):
     ws = request.app.state.ws
     form = await request.form()
-    values = {k: str(form.get(k, "")).strip() for k in ("name", *SCENARIO_FIELDS)}
+    values: dict[str, Any] = {k: str(form.get(k, "")).strip() for k in ("name", *SCENARIO_FIELDS)}
     values["fixed_points"] = form.get("fixed_points") == "on"
     errs: dict[str, str] = {}
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", values["name"]):

@@ -11,7 +11,6 @@ break before is refused, naming the rule and where.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 

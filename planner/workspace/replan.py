@@ -39,8 +39,8 @@ from planner.planning.build import build_problem
 from planner.planning.checker import violations
 from planner.planning.costs import plan_costs
 from planner.planning.solve import solve
-from planner.render.document import build_document
 from planner.render import calendar, html_schedule, pdf
+from planner.render.document import build_document
 from planner.runs import write_outputs
 from planner.workspace.db import Closure, PlanRecord, Visit
 from planner.workspace.service import load_run_plan, pins_between, register_run, with_pins, write_meta

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import cast
 from xml.sax.saxutils import escape
 
 from sqlalchemy import select
@@ -268,7 +267,8 @@ def write_xlsx(data: dict, path: Path) -> Path:
     from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
-    ws = cast(Worksheet, wb.active)  # a new workbook always has its first sheet
+    ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook starts with one worksheet
     ws.title = "Tổng hợp"
     ws.append(["Chỉ tiêu", "Tại các bản", "Tại điểm cố định", "Tổng cộng"])
     for key, label in FIGURES:

@@ -17,7 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -127,7 +127,8 @@ def write_visit_sheet(rows: list[dict], path: Path) -> Path:
         ``path``.
     """
     wb = Workbook()
-    ws = cast(Worksheet, wb.active)  # a new workbook always has its first sheet
+    ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook starts with one worksheet
     ws.title = "Nhật ký phục vụ"
     ws.append([h for _, h, _ in COLUMNS])
     for c, (_, _, width) in enumerate(COLUMNS, start=1):
@@ -138,12 +139,12 @@ def write_visit_sheet(rows: list[dict], path: Path) -> Path:
     fill = PatternFill("solid", fgColor="FFF7D6")
     keys = [k for k, _, _ in COLUMNS]
     for r in rows:
-        ws.append([KIND_LABELS.get(str(r.get("kind")), r.get(k)) if k == "kind" else r.get(k) for k in keys])
+        ws.append([KIND_LABELS.get(r.get("kind", ""), r.get(k)) if k == "kind" else r.get(k) for k in keys])
     n = len(rows) + 1
     col = {k: get_column_letter(i) for i, k in enumerate(keys, start=1)}
     for k in ("held", "reason", *COUNT_FIELDS, "km", "notes"):
-        for row in range(2, n + 1):
-            ws[f"{col[k]}{row}"].fill = fill
+        for row_no in range(2, n + 1):
+            ws[f"{col[k]}{row_no}"].fill = fill
     ws.freeze_panes = "A2"
     lists = wb.create_sheet("Danh mục")
     for i, label in enumerate(HELD_LABELS.values(), start=1):
@@ -161,7 +162,7 @@ def write_visit_sheet(rows: list[dict], path: Path) -> Path:
             error="Chọn: có, không hoặc hủy",
         )
         held.add(f"{col['held']}2:{col['held']}{n}")
-        reason = DataValidation(
+        reason_dv = DataValidation(
             type="list",
             formula1=f"='Danh mục'!$B$1:$B${len(REASONS)}",
             allow_blank=True,
@@ -169,7 +170,7 @@ def write_visit_sheet(rows: list[dict], path: Path) -> Path:
             errorTitle="Lý do",
             error="Chọn một lý do trong danh sách (ghi thêm ở cột Ghi chú)",
         )
-        reason.add(f"{col['reason']}2:{col['reason']}{n}")
+        reason_dv.add(f"{col['reason']}2:{col['reason']}{n}")
         counts = DataValidation(
             type="whole",
             operator="between",
@@ -202,7 +203,7 @@ def write_visit_sheet(rows: list[dict], path: Path) -> Path:
             error="Nhập số km từ 0 đến 2000",
         )
         km.add(f"{col['km']}2:{col['km']}{n}")
-        for v in (held, reason, counts, children, km):
+        for v in (held, reason_dv, counts, children, km):
             ws.add_data_validation(v)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -236,10 +237,11 @@ def read_sheet(path: Path) -> list[SheetRow]:
     path = Path(path)
     if not path.is_file():
         raise InputError([Problem(str(path), "file", "-", None, "file not found")])
+    table: list[list[Any]]
     try:
         if path.suffix.lower() == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as f:
-                table: list[list] = [row for row in csv.reader(f)]
+                table = [row for row in csv.reader(f)]
         elif path.suffix.lower() in (".xlsx", ".xlsm"):
             wb = load_workbook(path, read_only=True, data_only=True)
             table = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
