@@ -10,6 +10,7 @@ from scipy.sparse import csr_matrix
 from planner.planning.network import (
     PathGeometry,
     packed_weights,
+    spatial_numbering,
     stop_matrices,
     travel_matrices,
     unpack,
@@ -80,3 +81,13 @@ def test_leg_geometry_is_searched_on_demand(line_area):
     assert lons == sorted(lons) and lons[0] < 103.0 < lons[-1]
     assert m.path_lonlat(v3, v1)[-1] == pytest.approx(m.path_lonlat(v1, v1)[0], abs=1e-6)  # V3's search again
     assert len(geo._searches) == 1  # V1's own point needs none; V3 -> V1 lies within the kept search
+
+
+def test_spatial_numbering_changes_no_figure():
+    rows, cols, t, d, stops, n = grid_graph(seed=11)
+    g = csr_matrix((t, (rows, cols)), shape=(n, n))
+    xy = np.random.default_rng(0).uniform(0, 15_000, size=(n, 2))  # any coordinates: only the order changes
+    plain = stop_matrices(g, rows, cols, t, d, stops, exact_max_elements=0, workers=1)
+    banded = stop_matrices(g, rows, cols, t, d, stops, exact_max_elements=0, workers=1, node_xy=xy)
+    assert np.array_equal(plain[0], banded[0]) and np.array_equal(plain[1], banded[1])
+    assert sorted(spatial_numbering(xy)) == list(range(n))

@@ -44,6 +44,8 @@ TIME_QUANTUM_S = 1e-3
 DIST_QUANTUM_M = 0.1
 PACK = 2.0**26
 """Packed path weight = milliseconds × PACK + decimetres (see :func:`packed_weights`)."""
+BAND_NODE_SPACINGS = 6
+"""Width of the bands of :func:`spatial_numbering`, in mean node spacings (measured best of 3-25)."""
 LEG_LIMIT_MARGIN_S = 2.0
 """A leg's geometry search stops this far past the leg's (rounded) travel time."""
 SEARCHES_KEPT = 8
@@ -250,7 +252,8 @@ def travel_matrices(area: Area, profile: Profile, graph: RoadGraph | None = None
     n_all = n_v + n_s
     g_time = csr_matrix((t, (rows, cols)), shape=(n_all, n_all))
     stop_nodes = np.arange(n_v, n_all)
-    time_ss, dist_ss = stop_matrices(g_time, rows, cols, t, d, stop_nodes)
+    node_xy = np.vstack([graph.xy.reshape(-1, 2), stop_xy.reshape(-1, 2)])
+    time_ss, dist_ss = stop_matrices(g_time, rows, cols, t, d, stop_nodes, node_xy=node_xy)
     bad = ~np.isfinite(time_ss)
     time_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, time_ss))).astype(np.int64)
     dist_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, dist_ss))).astype(np.int64)
@@ -279,6 +282,7 @@ def stop_matrices(
     *,
     workers: int | None = None,
     exact_max_elements: int = EXACT_TREE_MAX_ELEMENTS,
+    node_xy: np.ndarray | None = None,
 ):
     """Time (s) and distance (m) between stops along shortest-time paths, as float arrays (inf: no path).
 
@@ -290,12 +294,17 @@ def stop_matrices(
     (default: up to 2; forked, so only from a process with no other thread, else one).
     Against the kept trees: the same time to the second or one second off (milliseconds
     are rounded per segment), the same distance within a few metres (decimetres likewise).
+    With ``node_xy`` (metric coordinates of every node) the nodes are first renumbered in
+    bands across the area, so that a search touches memory in order (about a third faster).
     """
     n_all = g_time.shape[0]
     if len(stop_nodes) * n_all <= exact_max_elements:
         time_all, pred = dijkstra(g_time, directed=True, indices=stop_nodes, return_predecessors=True)
         dist_all = tree_distances(pred, rows, cols, d, n_all)
         return time_all[:, stop_nodes], dist_all[:, stop_nodes]
+    if node_xy is not None:
+        new = spatial_numbering(node_xy)
+        rows, cols, stop_nodes = new[rows], new[cols], new[stop_nodes]
     packed = csr_matrix((packed_weights(t, d), (rows, cols)), shape=(n_all, n_all))
     chunks = [stop_nodes[k : k + SOURCES_PER_CHUNK] for k in range(0, len(stop_nodes), SOURCES_PER_CHUNK)]
     workers = workers if workers is not None else min(MAX_WORKERS, os.cpu_count() or 1)
@@ -319,6 +328,16 @@ def stop_matrices(
             time_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(tm)] = tm
             dist_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(dm)] = dm
     return time_ss, dist_ss
+
+
+def spatial_numbering(xy: np.ndarray) -> np.ndarray:
+    """New number of each node: bands of :data:`BAND_NODE_SPACINGS` node spacings across, west to east in each."""
+    span = np.ptp(xy, axis=0) if len(xy) else np.zeros(2)
+    spacing_m = max(float(np.sqrt(span[0] * span[1] / max(1, len(xy)))), 1.0)
+    order = np.lexsort((xy[:, 0], np.floor((xy[:, 1] - xy[:, 1].min()) / (BAND_NODE_SPACINGS * spacing_m))))
+    new = np.empty(len(xy), dtype=np.int64)
+    new[order] = np.arange(len(xy))
+    return new
 
 
 def packed_weights(time_s: np.ndarray, dist_m: np.ndarray) -> np.ndarray:
