@@ -249,7 +249,10 @@ def solve_ortools(
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
     if max_iterations:
-        # a reproducible work budget: search branches explored (not wall time)
+        # a reproducible work budget: search branches explored (not wall time); the insertion
+        # LNS sub-searches must not stop on their own clock either (OR-Tools' default 100 ms
+        # cuts them earlier on a loaded machine and changes the plan), so they get the run's cap
+        params.lns_time_limit.FromMilliseconds(int(time_limit_s * 1000))
         checks = [0]
 
         def over_budget():
