@@ -23,8 +23,8 @@ import datetime as dt
 
 from planner.model.matrices import UNREACHABLE
 from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
-from planner.model.problem import Problem, min_spacing_days
-from planner.planning.solve import assemble_plan, books_for, split_path
+from planner.model.problem import Problem, books_for, min_spacing_days
+from planner.planning.solve import assemble_plan, split_path
 
 
 def hand_plan(problem: Problem) -> Plan:

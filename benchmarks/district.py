@@ -6,6 +6,16 @@ side by side with the hand baseline (commune by commune, nearest village next; s
 ``planner/baseline.py``). Both plans pass the same independent checker.
 
     python -m benchmarks.district [--max-iterations N] [--weeks 4] [--out benchmarks/results]
+
+Convergence (``--convergence``): for the default data and every shipped scenario in
+``data/scenarios/``, the planner at the default work budget (1,000,000 steps) against the
+same at ``--multiplier`` times that budget (only for the cases named in ``--big``: a 15×
+run takes tens of minutes on 2 shared cores), and the bound of
+:func:`planner.planning.bound.population_upper_bound`: people served at frequency, km, and
+the gaps. Written to ``convergence.md`` / ``convergence.csv``.
+
+    python -m benchmarks.district --convergence [--multiplier 15] [--big default baseline] \
+        [--big-time-limit 1800] [--cases default two_vans]
 """
 
 from __future__ import annotations
@@ -13,13 +23,15 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
 
 from benchmarks.baseline import hand_plan
 from planner.io import load_area
-from planner.model.config import load_config
+from planner.model.config import DEFAULTS, load_config
+from planner.planning.bound import population_upper_bound
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
 from planner.planning.solve import solve
@@ -64,13 +76,124 @@ def row(fleet, season, method, plan, problem, seconds) -> dict:
     }
 
 
+DEFAULT_BUDGET = int(DEFAULTS["plan"]["max_iterations"])
+DEFAULT_TIME_CAP_S = 900
+"""Safety cap on a default-budget run (the budget stops it first on an idle machine)."""
+CONVERGENCE_COLUMNS = (
+    "case",
+    "budget",
+    "pop_at_freq",
+    "pop_at_freq_pct",
+    "km",
+    "solve_s",
+    "stopped_by",
+    "bound",
+    "bound_pct",
+    "gap_to_bound_pct",
+    "gap_to_big_pct",
+    "bound_s",
+    "checker",
+)
+
+
+def convergence_cases(start_date: str, names: list[str] | None) -> list[tuple[str, object]]:
+    """(name, config) of the default data and every shipped scenario, at the default budget."""
+    over = {"plan": {"max_iterations": DEFAULT_BUDGET, "time_limit_s": DEFAULT_TIME_CAP_S}}
+    cases = [("default", load_config(None, {"plan": dict(over["plan"], start_date=start_date)}))]
+    for path in sorted((ROOT / "data" / "scenarios").glob("*.toml")):
+        cases.append((path.stem, load_config(path, over)))
+    return [c for c in cases if names is None or c[0] in names]
+
+
+def convergence_row(case, budget, plan, problem, seconds, bound, big_served=None) -> dict:
+    s = plan.summary()
+    served, total = s["population_served_at_frequency"], s["population_total"]
+    bad = violations(plan, problem)
+    ub = bound.population_upper_bound
+    return {
+        "case": case,
+        "budget": f"{budget:,}",
+        "pop_at_freq": served,
+        "pop_at_freq_pct": round(100 * served / total, 1),
+        "km": s["distance_km"],
+        "solve_s": round(seconds, 1),
+        "stopped_by": plan.run["stopped_by"],
+        "bound": ub,
+        "bound_pct": round(100 * ub / total, 1),
+        "gap_to_bound_pct": round(100 * (ub - served) / ub, 2) if ub else 0.0,
+        "gap_to_big_pct": "" if big_served is None else round(100 * (big_served - served) / big_served, 2),
+        "bound_s": bound.solve_time_s,
+        "checker": "ok" if not bad else f"{len(bad)} violations",
+    }
+
+
+def convergence(args) -> int:
+    area = load_area()
+    rows = []
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    for name, cfg in convergence_cases(args.start_date, args.cases):
+        problem = build_problem(area, cfg)
+        bound = population_upper_bound(problem)
+        runs = []
+        budgets = [DEFAULT_BUDGET] + ([DEFAULT_BUDGET * args.multiplier] if name in args.big else [])
+        for budget in budgets:
+            cap = DEFAULT_TIME_CAP_S if budget == DEFAULT_BUDGET else args.big_time_limit
+            p = build_problem(area, cfg.replace(plan={"max_iterations": budget, "time_limit_s": cap}))
+            t0 = time.monotonic()
+            plan = solve(p)
+            runs.append((budget, plan, p, time.monotonic() - t0))
+        big_served = runs[-1][1].summary()["population_served_at_frequency"] if len(runs) > 1 else None
+        for budget, plan, p, seconds in runs:
+            rows.append(
+                convergence_row(name, budget, plan, p, seconds, bound, big_served if budget == DEFAULT_BUDGET else None)
+            )
+            print(" | ".join(str(rows[-1][c]) for c in CONVERGENCE_COLUMNS), file=sys.stderr, flush=True)
+    lines = [
+        f"# Convergence and bound ({dt.date.today().isoformat()})",
+        "",
+        f"Default Mường Tè data and the shipped scenarios (`data/scenarios/`), each at the planner's default work "
+        f"budget ({DEFAULT_BUDGET:,} steps, safety cap {DEFAULT_TIME_CAP_S} s) and, for "
+        f"{', '.join(args.big) or 'no case'}, at {args.multiplier}× that budget (cap {args.big_time_limit} s). "
+        "`bound`: `population_upper_bound` (no plan under the same rules serves more people at their required "
+        "frequency); `gap_to_bound_pct` = (bound − served) / bound; `gap_to_big_pct` = (big-budget served − "
+        f"default served) / big-budget served. Machine: {os.cpu_count()} cores shared with other work (load average "
+        f"at the start {load}), so `solve_s` is wall time under that load. Command: `python -m benchmarks.district "
+        f"--convergence --multiplier {args.multiplier} --big {' '.join(args.big)} --big-time-limit {args.big_time_limit}"
+        + (f" --cases {' '.join(args.cases)}" if args.cases else "")
+        + "`.",
+    ]
+    write_table(args.out, "convergence", lines, CONVERGENCE_COLUMNS, rows)
+    return 0
+
+
+def write_table(out: Path, stem: str, lines: list[str], columns, rows: list[dict]) -> None:
+    """Print the heading ``lines`` and a table of ``rows``; write ``stem.md`` and ``stem.csv`` in ``out``."""
+    lines = [*lines, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in rows]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.md").write_text(text, encoding="utf-8")
+    with open(out / f"{stem}.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=columns)
+        w.writeheader()
+        w.writerows(rows)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--convergence", action="store_true", help="default vs big budget, and the bound")
+    ap.add_argument("--multiplier", type=int, default=15, help="the big budget, in default budgets")
+    ap.add_argument("--big", nargs="*", default=["default"], help="cases run at the big budget too")
+    ap.add_argument("--big-time-limit", type=float, default=1800, help="safety cap of a big-budget run (s)")
+    ap.add_argument("--cases", nargs="*", default=None, help="only these cases (default: all)")
     ap.add_argument("--max-iterations", type=int, default=None, help="solver work budget (default: the config's)")
     ap.add_argument("--weeks", type=int, default=4)
     ap.add_argument("--start-date", default="2026-11-30")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args(argv)
+    if args.convergence:
+        return convergence(args)
     area = load_area()
     rows = []
     for vans in (1, 2):
@@ -102,19 +225,8 @@ def main(argv=None) -> int:
         "all its required visits (own stop or a walk to one). Command: `python -m benchmarks.district"
         + (f" --max-iterations {args.max_iterations}" if args.max_iterations else "")
         + "`.",
-        "",
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "---|" * len(COLUMNS),
     ]
-    lines += ["| " + " | ".join(str(r[c]) for c in COLUMNS) + " |" for r in rows]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "district.md").write_text(text, encoding="utf-8")
-    with open(args.out / "district.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(rows)
+    write_table(args.out, "district", lines, COLUMNS, rows)
     return 0
 
 

@@ -1,6 +1,6 @@
 """Import at scale: 5,000 villages and 200,000 road segments over a Mường Tè-sized box.
 
-Run ``python benchmarks/import_scale.py [--villages 5000] [--segments 200000] [--depots 4]``.
+Run ``python -m benchmarks.import_scale [--villages 5000] [--segments 200000] [--depots 4] [--sample N]``.
 
 Stages, each timed, with the process's peak resident size after it (``getrusage``) and,
 with ``--tracemalloc``, the peak of traced Python/numpy memory during it:
@@ -14,8 +14,9 @@ with ``--tracemalloc``, the peak of traced Python/numpy memory during it:
 4. graph: :func:`planner.planning.network.build_graph` when it exists (else a vertex graph built here);
 5. matrix: multi-source :func:`scipy.sparse.csgraph.dijkstra` from the depots to every
    village (villages joined to the nearest graph vertex), the depots x 5,000 matrix;
-6. sampled all-pairs: :func:`planner.planning.network.travel_matrices` (all stops x all stops)
-   on an area with a sample of villages, when it exists.
+6. all-pairs: :func:`planner.planning.network.travel_matrices`, time and distance between all
+   stops (every village and site; ``--sample N`` for a sample of villages);
+7. leg geometry on demand: the road geometry of 200 legs, searched only when asked.
 
 The table is printed and written to ``benchmarks/results/import_scale.md``.
 """
@@ -23,6 +24,7 @@ The table is printed and written to ``benchmarks/results/import_scale.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import resource
 import sys
@@ -39,12 +41,14 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from planner.io import read_all
 from planner.model.area import METRIC_CRS, Area
+from planner.planning import network
 
+ROOT = Path(__file__).resolve().parents[1]
+
+LEGS_DRAWN = 200
+LOAD_BEFORE = " / ".join(f"{x:.1f}" for x in os.getloadavg())
 BOX = (102.30, 22.30, 102.80, 22.75)  # lon0, lat0, lon1, lat1
 SEED = 20240731
 
@@ -57,15 +61,26 @@ class Stages:
     def run(self, name, fn, *args, **kwargs):
         if self.trace:
             tracemalloc.start()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), cpu_s()
         out = fn(*args, **kwargs)
-        dt = time.perf_counter() - t0
+        dt, cpu = time.perf_counter() - t0, cpu_s() - cpu0
         peak = tracemalloc.get_traced_memory()[1] if self.trace else float("nan")
         tracemalloc.stop()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-        self.rows.append((name, dt, peak / 2**20, rss))
-        print(f"{name:<40} {dt:8.2f} s  {peak / 2**20:8.1f} MiB traced  {rss:8.0f} MiB max RSS", flush=True)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        self.rows.append((name, dt, cpu, peak / 2**20, rss, kids))
+        print(
+            f"{name:<50} {dt:8.2f} s  {cpu:8.2f} CPU s  {peak / 2**20:8.1f} MiB traced  {rss:8.0f} MiB max RSS"
+            f"  {kids:6.0f} MiB max RSS of a worker",
+            flush=True,
+        )
         return out
+
+
+def cpu_s() -> float:
+    """CPU time of this process and its finished children (the search workers), in seconds."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def generate(n_villages: int, n_segments: int, rng: np.random.Generator):
@@ -148,16 +163,6 @@ def write(folder: Path, villages, roads, communes, sites) -> dict[str, Path]:
     return paths
 
 
-def own_graph(roads: gpd.GeoDataFrame):
-    xy, idx = shapely.get_coordinates(roads.to_crs(METRIC_CRS).geometry.to_numpy(), return_index=True)
-    keys = np.round(xy).astype(np.int64)
-    _, first, node = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    node = node.ravel()
-    same = idx[1:] == idx[:-1]
-    u, v = node[:-1][same], node[1:][same]
-    return xy[first], u, v, np.linalg.norm(xy[first][u] - xy[first][v], axis=1)
-
-
 def depot_matrix(vert_xy, u, v, length_m, sources_xy, targets_xy, speed_kph=25.0):
     n = len(vert_xy)
     t = length_m / (speed_kph / 3.6)
@@ -174,7 +179,7 @@ def main(argv=None) -> int:
     ap.add_argument("--villages", type=int, default=5000)
     ap.add_argument("--segments", type=int, default=200_000)
     ap.add_argument("--depots", type=int, default=4)
-    ap.add_argument("--sample", type=int, default=150, help="villages in the sampled all-pairs matrix")
+    ap.add_argument("--sample", type=int, default=0, help="villages in the all-pairs matrix (0: all)")
     ap.add_argument(
         "--tracemalloc", action="store_true", help="also trace Python/numpy memory per stage (slows every stage 2-3x)"
     )
@@ -196,44 +201,41 @@ def main(argv=None) -> int:
         communes=frames["communes"],
         name="scale",
     )
-    try:
-        from planner import network
-    except ImportError:
-        network = None
     sources_ll = np.array([(g.x, g.y) for g in area.sites.geometry][: args.depots])
-    to_m = lambda ll: gpd.GeoSeries(gpd.points_from_xy(ll[:, 0], ll[:, 1]), crs="EPSG:4326").to_crs(METRIC_CRS)
+
+    def to_m(ll):
+        return gpd.GeoSeries(gpd.points_from_xy(ll[:, 0], ll[:, 1]), crs="EPSG:4326").to_crs(METRIC_CRS)
+
     src_m = np.column_stack([to_m(sources_ll).x, to_m(sources_ll).y])
     v_ll = np.array([(g.x, g.y) for g in area.villages.geometry])
     dst = to_m(v_ll)
     dst_m = np.column_stack([dst.x, dst.y])
-    if network is not None and hasattr(network, "build_graph"):
-        graph = st.run("4 graph (planner.planning.network.build_graph)", network.build_graph, area)
-        vert_xy, u, v, length = graph.xy, graph.seg_u, graph.seg_v, graph.seg_len_m
-        graph_note = "planner.planning.network.build_graph"
-    else:
-        vert_xy, u, v, length = st.run("4 graph (benchmark's own)", own_graph, area.roads)
-        graph_note = "the benchmark's own vertex graph (planner.planning.network not found)"
+    graph = st.run("4 graph (planner.planning.network.build_graph)", network.build_graph, area)
+    vert_xy, u, v, length = graph.xy, graph.seg_u, graph.seg_v, graph.seg_len_m
+    graph_note = "planner.planning.network.build_graph"
     times = st.run(
         f"5 dijkstra {len(src_m)} depots x {len(dst_m)} villages", depot_matrix, vert_xy, u, v, length, src_m, dst_m
     )
-    sampled = None
-    if network is not None and hasattr(network, "travel_matrices") and hasattr(network, "Profile"):
+    pick = np.arange(len(area.villages))
+    if args.sample:
         pick = np.sort(rng.choice(len(area.villages), size=min(args.sample, len(area.villages)), replace=False))
-        small = Area(
-            villages=area.villages.iloc[pick].reset_index(drop=True),
-            sites=area.sites,
-            roads=area.roads,
-            communes=area.communes,
-            name="scale-sample",
-        )
-        prof = network.Profile("van", {"national": 50, "provincial": 40, "commune": 25, "track": 12})
-        sampled = st.run(
-            f"6 travel_matrices {len(pick) + len(area.sites)} stops all-pairs",
-            network.travel_matrices,
-            small,
-            prof,
-            graph if graph_note.startswith("planner") else None,
-        )
+    small = Area(
+        villages=area.villages.iloc[pick].reset_index(drop=True),
+        sites=area.sites,
+        roads=area.roads,
+        communes=area.communes,
+        name="scale-sample",
+    )
+    prof = network.Profile("van", {"national": 50, "provincial": 40, "commune": 25, "track": 12})
+    sampled = st.run(
+        f"6 travel_matrices {len(pick) + len(area.sites):,} stops all-pairs (time + distance)",
+        network.travel_matrices,
+        small,
+        prof,
+        graph,
+    )
+    legs = [(0, k) for k in range(1, min(LEGS_DRAWN, len(sampled.stop_ids)))]
+    drawn = st.run(f"7 geometry of {len(legs)} legs on demand", lambda: [sampled.path_lonlat(a, b) for a, b in legs])
     reach = np.isfinite(times).mean()
     lines = [
         "# Import at scale",
@@ -256,13 +258,21 @@ def main(argv=None) -> int:
             f"median {np.nanmedian(np.where(np.isfinite(times), times, np.nan)) / 60:.0f} min at 25 km/h"
         ),
     ]
-    if sampled is not None:
-        lines.append(
-            f"- sampled all-pairs: {len(sampled.stop_ids)} x {len(sampled.stop_ids)} stops, "
-            f"{len(sampled.unreachable)} unreachable pairs"
-        )
-    lines += ["", "| stage | time (s) | traced peak (MiB) | max RSS (MiB) |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {n} | {t:.2f} | {p:.1f} | {r:.0f} |" for n, t, p, r in st.rows]
+    lines.append(
+        f"- all-pairs: {len(sampled.stop_ids):,} x {len(sampled.stop_ids):,} stops, "
+        f"{len(sampled.unreachable)} unreachable pairs, {sampled.time_s.nbytes * 2 / 2**20:.0f} MiB of matrices; "
+        f"{len(drawn)} legs drawn, {sum(len(p) for p in drawn):,} points"
+    )
+    lines.append(
+        f"- machine: {os.cpu_count()} cores shared with other work, load average before the run {LOAD_BEFORE} "
+        "(wall times stretch under load; CPU times do not)"
+    )
+    lines += [
+        "",
+        "| stage | wall (s) | CPU (s, with workers) | traced peak (MiB) | max RSS (MiB) | max RSS of a worker (MiB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [f"| {n} | {t:.2f} | {c:.2f} | {p:.1f} | {r:.0f} | {k:.0f} |" for n, t, c, p, r, k in st.rows]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

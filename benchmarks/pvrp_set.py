@@ -1,9 +1,10 @@
 """Run the PVRP benchmark on every instance of a folder, one after the other.
 
-    python -m benchmarks.pvrp_set [DIR] [--time-limit 60] [--seed 0] [--only p01,pr01] [--out DIR]
+    python -m benchmarks.pvrp_set [DIR] [--time-limit 60] [--seeds 0,1,2] [--only p01,pr01] [--out DIR]
 
 DIR defaults to ``../shared/benchmarks/pvrp/instances`` (relative to the repo root).
-Prints a table (instance, n, t, m, BKS, cost, gap %, feasible, seconds) and writes
+Each instance is solved once per seed; prints a table (instance, n, t, m, BKS, best / mean /
+worst cost and gap % over the seeds, feasible in every run, mean seconds) and writes
 ``benchmarks/results/pvrp_<date>.md`` and ``.csv``. Exit code 1 if any run is infeasible.
 """
 
@@ -18,7 +19,20 @@ from pathlib import Path
 
 from benchmarks.pvrp import DATA_ROOT, REPO_ROOT, run
 
-COLUMNS = ("instance", "n", "t", "m", "BKS", "cost", "gap %", "feasible", "seconds")
+COLUMNS = (
+    "instance",
+    "n",
+    "t",
+    "m",
+    "BKS",
+    "seeds",
+    "best cost",
+    "best gap %",
+    "mean gap %",
+    "worst gap %",
+    "feasible",
+    "seconds",
+)
 
 
 def _shown(path: Path) -> str:
@@ -41,11 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.pvrp_set", description=__doc__.split("\n")[0])
     ap.add_argument("dir", type=Path, nargs="?", default=DATA_ROOT / "pvrp" / "instances")
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=None, help="one seed (same as --seeds N)")
+    ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds; best, mean and worst are reported")
     ap.add_argument("--backend", default="auto", choices=("auto", "pyvrp", "ortools"))
     ap.add_argument("--only", help="comma-separated instance names")
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     ap.add_argument("--tag", default="", help="suffix for the result file names")
+    ap.add_argument("--note", default="", help="text added after the command in the result file (e.g. the load)")
     args = ap.parse_args(argv)
     files = sorted(p for p in args.dir.iterdir() if p.is_file() and not p.name.startswith("."))
     if args.only:
@@ -54,31 +70,44 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print(f"error: no instance files in {args.dir}", file=sys.stderr)
         return 2
+    seeds = [args.seed] if args.seed is not None else [int(x) for x in args.seeds.split(",")]
     rows = []
-    header = " ".join(f"{c:>9}" for c in COLUMNS)
-    print(f"time limit {args.time_limit:g} s, seed {args.seed}, backend {args.backend}")
+    header = " ".join(f"{c:>11}" for c in COLUMNS)
+    print(f"time limit {args.time_limit:g} s, seeds {seeds}, backend {args.backend}")
     print(header)
     for path in files:
-        r = run(path, time_limit_s=args.time_limit, seed=args.seed, backend=args.backend)
+        runs = [run(path, time_limit_s=args.time_limit, seed=seed, backend=args.backend) for seed in seeds]
+        r = runs[0]
+        costs = [x.check.cost for x in runs]
+        gaps = [x.gap_pct for x in runs if x.gap_pct is not None]
         row = {
             "instance": r.instance.name,
             "n": r.instance.n_customers,
             "t": r.instance.n_days,
             "m": r.instance.n_vehicles,
             "BKS": r.reference,
-            "cost": r.check.cost,
-            "gap %": r.gap_pct,
-            "feasible": r.check.feasible,
-            "seconds": r.seconds,
+            "seeds": len(runs),
+            "best cost": min(costs),
+            "best gap %": min(gaps) if gaps else None,
+            "mean gap %": sum(gaps) / len(gaps) if gaps else None,
+            "worst gap %": max(gaps) if gaps else None,
+            "feasible": all(x.check.feasible for x in runs),
+            "seconds": sum(x.seconds for x in runs) / len(runs),
         }
         rows.append(row)
-        print(" ".join(f"{_fmt(row[c]):>9}" for c in COLUMNS), flush=True)
-        for v in r.check.violations:
-            print(f"    violation: {v}")
-    gaps = [r["gap %"] for r in rows if r["gap %"] is not None]
+        print(" ".join(f"{_fmt(row[c]):>11}" for c in COLUMNS), flush=True)
+        for x in runs:
+            for v in x.check.violations:
+                print(f"    violation: {v}")
+    gaps = [r["mean gap %"] for r in rows if r["mean gap %"] is not None]
+    worst = max((r["worst gap %"] for r in rows if r["worst gap %"] is not None), default=None)
     n_feas = sum(1 for r in rows if r["feasible"])
     mean_gap = sum(gaps) / len(gaps) if gaps else None
-    print(f"feasible {n_feas}/{len(rows)}; mean gap {_fmt(mean_gap)} % over {len(gaps)} instances")
+    summary = (
+        f"feasible {n_feas}/{len(rows)}; mean gap {_fmt(mean_gap)} % over {len(gaps)} instances "
+        f"and {len(seeds)} seed(s); worst run {_fmt(worst)} %"
+    )
+    print(summary)
 
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"pvrp_{dt.date.today().isoformat()}{args.tag}"
@@ -89,15 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     md = [
         f"# PVRP benchmark, {dt.date.today().isoformat()}",
         "",
-        f"Command: `python -m benchmarks.pvrp_set {_shown(args.dir)} --time-limit {args.time_limit:g} --seed {args.seed}"
-        f" --backend {args.backend}`. Cost = total travel distance recomputed by the independent checker"
-        " (unrounded Euclidean); BKS = line 1 of the reference `.res`.",
+        f"Command: `python -m benchmarks.pvrp_set {_shown(args.dir)} --time-limit {args.time_limit:g} "
+        f"--seeds {','.join(map(str, seeds))} --backend {args.backend}`{args.note}. Cost = total travel distance "
+        "recomputed by the independent checker (unrounded Euclidean); BKS = line 1 of the reference `.res`; "
+        "best / mean / worst over the seeds.",
         "",
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
         *("| " + " | ".join(_fmt(r[c]) for c in COLUMNS) + " |" for r in rows),
         "",
-        f"Feasible {n_feas}/{len(rows)}; mean gap {_fmt(mean_gap)} %.",
+        summary[0].upper() + summary[1:] + ".",
         "",
     ]
     (args.out / f"{stem}.md").write_text("\n".join(md))

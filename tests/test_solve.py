@@ -178,3 +178,30 @@ def test_a_fixed_point_out_of_reach_leaves_its_villages_to_the_van(tmp_path):
     # off-road than the van may park). FP cannot be restocked, so Y needs a van stop.
     plan = plan_with_point_up_a_national_road(tmp_path, [("Y", "Bản Y", 5.0, 200)], 0.02, 3000)
     assert {v.village_id: v.channel for v in plan.villages} == {"Y": "van_stop"}
+
+
+def test_a_problem_from_arrays_needs_no_files():
+    """Depot D and two villages 10 and 20 min away on a line (seconds; metres = 5 m/s × s).
+
+    One working day, one van: both villages fit (10 + 10 + 90 + 90 + 20 min of work), so the
+    plan serves 300 people and drives D -> V1 -> V2 -> D = 10 + 10 + 20 = 40 min.
+    """
+    import numpy as np
+
+    from planner.model.problem import Problem
+
+    minutes = np.array([10.0, 20.0, 0.0])  # V1, V2, DEPOT on a line
+    t = np.abs(minutes[:, None] - minutes[None, :]) * 60
+    problem = Problem.from_arrays(
+        config(),
+        village_ids=["V1", "V2"],
+        populations=[100, 200],
+        site_ids=["DEPOT"],
+        site_kinds=["depot"],
+        time_s=t,
+        dist_m=t * 5,
+    )
+    plan = solve(problem)
+    assert violations(plan, problem) == []
+    assert plan.summary()["population_served"] == 300
+    assert plan.summary()["driving_h"] == round(40 / 60, 2)

@@ -262,6 +262,10 @@ def solve_ortools(
     fired: list[str] = []
     checks = [0]
     deadline = t0 + float(time_limit_s)
+    if max_iterations:
+        # the insertion LNS sub-searches must not stop on their own clock either (OR-Tools' default
+        # 100 ms cuts them earlier on a loaded machine and changes the plan): they get the run's cap
+        params.lns_time_limit.FromMilliseconds(int(time_limit_s * 1000))
 
     def limit_reached() -> bool:
         if not fired:

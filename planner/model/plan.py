@@ -186,6 +186,11 @@ class Plan:
             days=len([d for d in self.days if any(st.kind in ("village", "site") for st in d.stops)]),
             cost_vnd=self.costs.get("total_vnd", 0),
         )
+        bound = self.run.get("bound")
+        if bound:  # no plan under the same rules serves more people at their frequency
+            s["population_upper_bound"] = bound["population_upper_bound"]
+            if bound.get("objective_bound") is not None:
+                s["objective_bound"] = bound["objective_bound"]
         return s
 
     def to_dict(self) -> dict:

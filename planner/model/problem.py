@@ -10,10 +10,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from planner.model.area import FIXED_POINT_KINDS, Area
 from planner.model.calendar import DailyWindow, MarketDays, windows_on
 from planner.model.config import Config, VehicleConfig
+from planner.model.errors import InputError, NoPlanError
+from planner.model.errors import Problem as InputProblem
 from planner.model.matrices import Matrices
 
 #: Frequency rules state visits per this many weeks.
@@ -62,7 +65,7 @@ class SiteRow:
 class Problem:
     """Everything the solver needs, validated and read-only."""
 
-    area: Area
+    area: Area | None  # the layers it came from (None for a problem built from arrays)
     config: Config
     dates: tuple[dt.date, ...]
     weeks: tuple[tuple[dt.date, ...], ...]
@@ -76,6 +79,128 @@ class Problem:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_villages_by_id", {v.id: v for v in self.villages})
+
+    @classmethod
+    def assemble(
+        cls,
+        config: Config,
+        villages,
+        sites,
+        matrices: dict[str, Matrices],
+        *,
+        walk: Matrices | None = None,
+        area: Area | None = None,
+        warnings=(),
+    ) -> Problem:
+        """The canonical constructor: calendar from the configuration, rows and matrices as given.
+
+        Raises
+        ------
+        NoPlanError
+            The cycle has no working day.
+        InputError
+            A vehicle's depot is not a site, or its profile has no matrices.
+        """
+        dates = tuple(config.working_dates())
+        if not dates:
+            raise NoPlanError(
+                f"no working day between {config.start_date} and {config.end_date}"
+                f" (working days {', '.join(config.plan.working_days)}, "
+                f"holidays {[d.isoformat() for d in config.plan.holidays]})"
+            )
+        weeks: dict[int, list[dt.date]] = {}
+        for d in dates:
+            weeks.setdefault((d - config.start_date).days // 7, []).append(d)
+        site_ids = {s.id for s in sites}
+        problems = [
+            InputProblem(
+                "config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})"
+            )
+            for v in config.vehicles
+            if v.depot not in site_ids
+        ] + [
+            InputProblem("config", f"vehicle id={v.id}", "profile", v.profile, "no travel matrices for this profile")
+            for v in config.vehicles
+            if v.profile not in matrices
+        ]
+        if problems:
+            raise InputError(problems)
+        return cls(
+            area=area,
+            config=config,
+            dates=dates,
+            weeks=tuple(tuple(w) for _, w in sorted(weeks.items())),
+            villages=tuple(villages),
+            sites=tuple(sites),
+            vehicles=config.vehicles,
+            matrices=dict(matrices),
+            walk=walk,
+            warnings=tuple(warnings),
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        config: Config,
+        *,
+        village_ids,
+        populations,
+        site_ids,
+        site_kinds,
+        time_s,
+        dist_m,
+        children=None,
+        lodging=None,
+        walk_m=None,
+        lonlat=None,
+    ) -> Problem:
+        """A problem from plain arrays, no files: matrix rows are the villages, then the sites.
+
+        ``time_s``/``dist_m`` are square (seconds, metres) for every profile of the fleet
+        (``None``, ``inf`` or negative: no path); ``lodging`` says which sites a crew may sleep at
+        (default: the depot kind only); ``walk_m`` is a walking-distance matrix (default: no walking).
+        """
+        ids = [str(v) for v in village_ids] + [str(s) for s in site_ids]
+        nv = len(village_ids)
+        pos = lonlat if lonlat is not None else [(0.0, 0.0)] * len(ids)
+        kids = children if children is not None else [0] * nv
+        villages = tuple(
+            VillageRow(
+                id=ids[k],
+                name=ids[k],
+                commune="",
+                commune_code="",
+                population=int(populations[k]),
+                children=int(kids[k]),
+                visits_required=visits_required({"population": int(populations[k]), "children": int(kids[k])}, config),
+                loc=k,
+                lon=float(pos[k][0]),
+                lat=float(pos[k][1]),
+            )
+            for k in range(nv)
+        )
+        sleeps = lodging if lodging is not None else [kind == "depot" for kind in site_kinds]
+        sites = tuple(
+            SiteRow(
+                id=ids[nv + j],
+                name=ids[nv + j],
+                kind=str(kind),
+                commune="",
+                commune_code="",
+                lodging=bool(sleeps[j]),
+                active=True,
+                coverage_radius_m=0,
+                stock_books=0,
+                loc=nv + j,
+                lon=float(pos[nv + j][0]),
+                lat=float(pos[nv + j][1]),
+            )
+            for j, kind in enumerate(site_kinds)
+        )
+        profiles = {v.profile for v in config.vehicles}
+        matrices = {p: Matrices.from_arrays(ids, time_s, dist_m, profile=p) for p in profiles}
+        walk = None if walk_m is None else Matrices.from_arrays(ids, walk_m, walk_m, profile="walk")
+        return cls.assemble(config, villages, sites, matrices, walk=walk)
 
     @property
     def start_date(self) -> dt.date:
@@ -131,13 +256,13 @@ def visits_required(row, config: Config) -> int:
     the cycle's length and at least 1.
     """
     own = row.get("visits_per_cycle") if hasattr(row, "get") else None
-    if own is not None and not (isinstance(own, float) and np.isnan(own)):
+    if own is not None and own is not pd.NA and not (isinstance(own, float) and np.isnan(own)):
         return int(own)
     freq = config.frequency
     per4 = freq.default_visits_per_4_weeks
     pop = int(row.get("population", 0) or 0)
     children = row.get("children", 0)
-    children = int(children) if children == children and children is not None else 0
+    children = int(children) if children is not None and children is not pd.NA and children == children else 0
     for rule in freq.rules:
         if pop >= rule.min_population and children >= rule.min_children:
             per4 = rule.visits_per_4_weeks
@@ -151,3 +276,9 @@ def min_spacing_days(config: Config, visits: int) -> float:
     if explicit:
         return float(explicit)
     return AUTO_SPACING_SHARE * 7 * config.plan.weeks / max(1, visits)
+
+
+def books_for(pop: int, problem: Problem) -> int:
+    """Books handed out at a visit serving ``pop`` people: ``books_per_person`` each, within the bounds."""
+    s = problem.config.service
+    return int(min(s.books_max, max(s.books_min, round(pop * s.books_per_person))))

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 
 from planner.model.area import Area
 from planner.model.calendar import DailyWindow, parse_market_days, parse_time_windows
 from planner.model.config import Config
-from planner.model.errors import InputError, NoPlanError
+from planner.model.errors import InputError
 from planner.model.errors import Problem as InputProblem
 from planner.model.matrices import UNREACHABLE
 from planner.model.problem import Problem, SiteRow, VillageRow, visits_required
@@ -42,24 +40,20 @@ def build_problem(area: Area, config: Config) -> Problem:
     NoPlanError
         The cycle has no working day.
     """
-    dates = tuple(config.working_dates())
-    if not dates:
-        raise NoPlanError(
-            f"no working day between {config.start_date} and {config.end_date}"
-            f" (working days {', '.join(config.plan.working_days)}, holidays {[d.isoformat() for d in config.plan.holidays]})"
-        )
-    weeks: dict[int, list[dt.date]] = {}
-    for d in dates:
-        weeks.setdefault((d - config.start_date).days // 7, []).append(d)
     vehicles = config.vehicles
     site_ids = set(area.sites["id"].astype(str))
-    problems = [
-        InputProblem("config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})")
-        for v in vehicles
-        if v.depot not in site_ids
-    ]
-    if problems:
-        raise InputError(problems)
+    missing = [v for v in vehicles if v.depot not in site_ids]
+    if missing:  # say so before computing matrices
+        raise InputError(
+            [
+                InputProblem(
+                    "config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})"
+                )
+                for v in missing
+            ]
+        )
+    if not config.working_dates():
+        Problem.assemble(config, (), (), {})  # raises NoPlanError with the calendar's numbers
     graph = build_graph(area)
     matrices = {}
     for v in vehicles:
@@ -126,18 +120,7 @@ def build_problem(area: Area, config: Config) -> Problem:
                     + ", ".join(cut[:10])
                     + (" …" if len(cut) > 10 else "")
                 )
-    return Problem(
-        area=area,
-        config=config,
-        dates=dates,
-        weeks=tuple(tuple(w) for _, w in sorted(weeks.items())),
-        villages=villages,
-        sites=sites,
-        vehicles=vehicles,
-        matrices=matrices,
-        walk=walk,
-        warnings=tuple(warnings),
-    )
+    return Problem.assemble(config, villages, sites, matrices, walk=walk, area=area, warnings=warnings)
 
 
 def village_time_windows(row) -> tuple[DailyWindow, ...]:

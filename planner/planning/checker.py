@@ -175,8 +175,8 @@ class Referee:
     def rule_visits(self) -> dict[str, int]:
         """Van visits each village needs, by the frequency rules on its input row."""
         rows = {}
-        frame = self.problem.area.villages
-        if "id" in frame:
+        frame = self.problem.area.villages if self.problem.area is not None else None
+        if frame is not None and "id" in frame:
             rows = {str(r["id"]): r for _, r in frame.iterrows()}
         return {
             v.id: visits_required(rows[v.id], self.cfg) if v.id in rows else v.visits_required

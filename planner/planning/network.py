@@ -16,7 +16,9 @@ the class speed for every profile that may use the class. A road is left out whe
 or when ``on_date`` falls in its ``closed_from``..``closed_until`` range (ISO dates
 ``YYYY-MM-DD``, or ``MM-DD`` for a range that recurs every year and may span the new year).
 
-Shortest paths: :func:`scipy.sparse.csgraph.dijkstra` from every stop at once.
+Shortest paths: :func:`scipy.sparse.csgraph.dijkstra` from every stop (see
+:func:`stop_matrices`); the road geometry of a leg is searched only when a plan asks for
+it (:class:`PathGeometry`).
 Pairs that cannot be reached are reported in :attr:`Matrices.unreachable`, never given
 a silent infinity or zero.
 """
@@ -24,7 +26,11 @@ a silent infinity or zero.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +44,22 @@ from planner.model.config import Profile
 from planner.model.matrices import UNREACHABLE, Matrices
 
 SNAP_M = 1.0
+EXACT_TREE_MAX_ELEMENTS = 20_000_000
+"""Stops × network nodes up to which the shortest-time trees are kept whole (about 160 MB)."""
+SOURCES_PER_CHUNK = 64
+"""Stops searched at once on large networks (a chunk holds 64 × nodes distances)."""
+MAX_WORKERS = 2
+"""Processes for the searches on large networks."""
+TIME_QUANTUM_S = 1e-3
+DIST_QUANTUM_M = 0.1
+PACK = 2.0**26
+"""Packed path weight = milliseconds × PACK + decimetres (see :func:`packed_weights`)."""
+BAND_NODE_SPACINGS = 6
+"""Width of the bands of :func:`spatial_numbering`, in mean node spacings (measured best of 3-25)."""
+LEG_LIMIT_MARGIN_S = 2.0
+"""A leg's geometry search stops this far past the leg's (rounded) travel time."""
+SEARCHES_KEPT = 8
+"""Geometry searches kept for the following legs."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +80,38 @@ class RoadGraph:
 
 
 @dataclass(frozen=True)
-class TreeGeometry:
-    """Leg geometry from the shortest-path trees of one :func:`travel_matrices` call."""
+class PathGeometry:
+    """Leg geometry drawn on demand: one shortest-time search per leg's origin, only for the legs asked for.
+
+    Nothing per stop is kept in advance (a full predecessor array for 5,000 stops on a
+    100,000-vertex network would take 2 GB): :meth:`path_lonlat` runs
+    :func:`scipy.sparse.csgraph.dijkstra` from the leg's origin, stopped just past the leg's
+    own travel time, and keeps the last few searches for the legs that follow.
+    """
 
     graph: RoadGraph = field(repr=False)
-    pred: np.ndarray = field(repr=False)  # (n_stops, n_nodes)
+    time_graph: csr_matrix = field(repr=False)  # graph vertices, then one node per stop
     stop_node: np.ndarray = field(repr=False)
     attach: tuple = field(repr=False, default=())
+    leg_time_s: np.ndarray | None = field(repr=False, default=None)  # stop x stop, limits each search
+    _searches: dict = field(repr=False, compare=False, default_factory=dict)
+
+    def predecessors(self, a: int, b: int) -> np.ndarray:
+        """Predecessor of every network node on the shortest-time tree from stop ``a`` (searched up to ``b``)."""
+        limit = np.inf
+        if self.leg_time_s is not None and self.leg_time_s[a, b] < UNREACHABLE:
+            limit = float(self.leg_time_s[a, b]) + LEG_LIMIT_MARGIN_S
+        key = (a, limit)
+        for (src, lim), pred in self._searches.items():
+            if src == a and lim >= limit:
+                return pred
+        _, pred = dijkstra(
+            self.time_graph, directed=True, indices=int(self.stop_node[a]), return_predecessors=True, limit=limit
+        )
+        if len(self._searches) >= SEARCHES_KEPT:
+            self._searches.pop(next(iter(self._searches)))
+        self._searches[key] = pred
+        return pred
 
     def path_lonlat(self, a: int, b: int) -> list[tuple[float, float]]:
         """The road geometry from stop ``a`` to stop ``b`` as ``[lon, lat]`` points."""
@@ -73,7 +120,7 @@ class TreeGeometry:
             return [p, p]
         g = self.graph
         n_v = len(g.xy)
-        pred = self.pred[a]
+        pred = self.predecessors(a, b)
         node = int(self.stop_node[b])
         chain = []
         while node >= 0:
@@ -297,13 +344,12 @@ def travel_matrices(
     n_all = n_v + n_s
     g_time = csr_matrix((t, (rows, cols)), shape=(n_all, n_all))
     stop_nodes = np.arange(n_v, n_all)
-    time_all, pred = dijkstra(g_time, directed=True, indices=stop_nodes, return_predecessors=True)
-    dist_all = _tree_distances(pred, rows, cols, d, n_all)
-    time_ss = time_all[:, stop_nodes]
-    dist_ss = dist_all[:, stop_nodes]
+    node_xy = np.vstack([graph.xy.reshape(-1, 2), stop_xy.reshape(-1, 2)])
+    time_ss, dist_ss = stop_matrices(g_time, rows, cols, t, d, stop_nodes, node_xy=node_xy)
     bad = ~np.isfinite(time_ss)
     time_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, time_ss))).astype(np.int64)
     dist_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, dist_ss))).astype(np.int64)
+    del time_ss, dist_ss
     np.fill_diagonal(time_i, 0)
     np.fill_diagonal(dist_i, 0)
     bad_pairs = tuple((stop_ids[a], stop_ids[b]) for a, b in zip(*np.nonzero(time_i >= UNREACHABLE)))
@@ -314,20 +360,124 @@ def travel_matrices(
         dist_m=dist_i,
         connector_m=connector,
         unreachable=bad_pairs,
-        geometry=TreeGeometry(graph, pred.astype(np.int32), stop_nodes, tuple(attach)),
+        geometry=PathGeometry(graph, g_time, stop_nodes, tuple(attach), time_i),
     )
 
 
-def _tree_distances(pred: np.ndarray, rows, cols, d, n_all: int, chunk: int = 16) -> np.ndarray:
+def stop_matrices(
+    g_time: csr_matrix,
+    rows,
+    cols,
+    t,
+    d,
+    stop_nodes: np.ndarray,
+    *,
+    workers: int | None = None,
+    exact_max_elements: int = EXACT_TREE_MAX_ELEMENTS,
+    node_xy: np.ndarray | None = None,
+):
+    """Time (s) and distance (m) between stops along shortest-time paths, as float arrays (inf: no path).
+
+    Small networks (stops × nodes up to :data:`EXACT_TREE_MAX_ELEMENTS`) keep the shortest-time
+    trees and sum the distance along them. Larger ones run one search per stop on packed
+    lexicographic weights (milliseconds, then decimetres; :func:`packed_weights`): the
+    shortest time, and among paths of that time the shortest distance, come out of one
+    search with no predecessors kept, in chunks of stops over ``workers`` processes
+    (default: up to 2; forked, so only from a process with no other thread, else one).
+    Against the kept trees: the same time to the second or one second off (milliseconds
+    are rounded per segment), the same distance within a few metres (decimetres likewise).
+    With ``node_xy`` (metric coordinates of every node) the nodes are first renumbered in
+    bands across the area, so that a search touches memory in order (about a third faster).
+    """
+    n_all = g_time.shape[0]
+    if len(stop_nodes) * n_all <= exact_max_elements:
+        time_all, pred = dijkstra(g_time, directed=True, indices=stop_nodes, return_predecessors=True)
+        dist_all = tree_distances(pred, rows, cols, d, n_all)
+        return time_all[:, stop_nodes], dist_all[:, stop_nodes]
+    if node_xy is not None:
+        new = spatial_numbering(node_xy)
+        rows, cols, stop_nodes = new[rows], new[cols], new[stop_nodes]
+    packed = csr_matrix((packed_weights(t, d), (rows, cols)), shape=(n_all, n_all))
+    chunks = [stop_nodes[k : k + SOURCES_PER_CHUNK] for k in range(0, len(stop_nodes), SOURCES_PER_CHUNK)]
+    workers = workers if workers is not None else min(MAX_WORKERS, os.cpu_count() or 1)
+    time_ss = np.empty((len(stop_nodes), len(stop_nodes)))
+    dist_ss = np.empty((len(stop_nodes), len(stop_nodes)))
+    # worker processes are forked (sharing the graph), and only from a single-threaded
+    # process: forking a process with threads (a solver's, a Dask worker's) is unsafe
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if workers > 1 and len(chunks) > 1 and forkable:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=set_packed_graph, initargs=(packed, stop_nodes)
+        ) as ex:
+            results = ex.map(packed_rows_of_shared, chunks)
+            for k, (tm, dm) in enumerate(results):
+                time_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(tm)] = tm
+                dist_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(dm)] = dm
+    else:
+        for k, chunk in enumerate(chunks):
+            tm, dm = packed_rows(packed, chunk, stop_nodes)
+            time_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(tm)] = tm
+            dist_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(dm)] = dm
+    return time_ss, dist_ss
+
+
+def spatial_numbering(xy: np.ndarray) -> np.ndarray:
+    """New number of each node: bands of :data:`BAND_NODE_SPACINGS` node spacings across, west to east in each."""
+    span = np.ptp(xy, axis=0) if len(xy) else np.zeros(2)
+    spacing_m = max(float(np.sqrt(span[0] * span[1] / max(1, len(xy)))), 1.0)
+    order = np.lexsort((xy[:, 0], np.floor((xy[:, 1] - xy[:, 1].min()) / (BAND_NODE_SPACINGS * spacing_m))))
+    new = np.empty(len(xy), dtype=np.int64)
+    new[order] = np.arange(len(xy))
+    return new
+
+
+def packed_weights(time_s: np.ndarray, dist_m: np.ndarray) -> np.ndarray:
+    """Edge weights ordering paths by time (ms), then distance (dm), exactly summable in float64.
+
+    A path's weight is ``ms × 2**26 + dm``: integers below ``2**53`` as long as a path takes
+    under 37 hours and runs under 6,700 km, so sums are exact and both parts can be read back.
+    """
+    w = np.rint(time_s / TIME_QUANTUM_S) * PACK + np.rint(dist_m / DIST_QUANTUM_M)
+    return np.maximum(w, 1.0)  # a zero weight would drop the edge from the sparse graph
+
+
+def unpack(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time (s) and distance (m) from packed path weights (inf stays inf)."""
+    ok = np.isfinite(weights)
+    ms = np.floor(np.where(ok, weights, 0) / PACK)
+    dm = np.where(ok, weights, 0) - ms * PACK
+    return np.where(ok, ms * TIME_QUANTUM_S, np.inf), np.where(ok, dm * DIST_QUANTUM_M, np.inf)
+
+
+def packed_rows(packed: csr_matrix, sources: np.ndarray, stop_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time and distance rows from ``sources`` to every stop node."""
+    out = dijkstra(packed, directed=True, indices=sources)[:, stop_nodes]
+    return unpack(out)
+
+
+_SHARED: dict = {}
+
+
+def set_packed_graph(packed: csr_matrix, stop_nodes: np.ndarray) -> None:
+    """Worker initialiser: keep the packed graph for :func:`packed_rows_of_shared`."""
+    _SHARED["packed"], _SHARED["stops"] = packed, stop_nodes
+
+
+def packed_rows_of_shared(sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return packed_rows(_SHARED["packed"], sources, _SHARED["stops"])
+
+
+def tree_distances(pred: np.ndarray, rows, cols, d, n_all: int, chunk: int = 16) -> np.ndarray:
     """Distance along each shortest-time tree, by pointer doubling (vectorised, sources in chunks)."""
     edge_len = csr_matrix((d, (rows, cols)), shape=(n_all, n_all)).tocsr()
     out = np.zeros(pred.shape, dtype=float)
     for k in range(0, pred.shape[0], chunk):
-        out[k : k + chunk] = _tree_distances_chunk(pred[k : k + chunk], edge_len)
+        out[k : k + chunk] = tree_distances_chunk(pred[k : k + chunk], edge_len)
     return out
 
 
-def _tree_distances_chunk(pred: np.ndarray, edge_len) -> np.ndarray:
+def tree_distances_chunk(pred: np.ndarray, edge_len) -> np.ndarray:
     acc = np.zeros(pred.shape, dtype=float)
     anc = pred.copy()
     has = anc >= 0

@@ -30,7 +30,8 @@ from planner.engine import kernel
 from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Precedence, RoutingModel, VehicleSpec
 from planner.model.errors import NoPlanError
 from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
-from planner.model.problem import Problem, min_spacing_days
+from planner.model.problem import Problem, books_for, min_spacing_days
+from planner.planning.bound import population_upper_bound
 from planner.planning.costs import plan_costs
 from planner.planning.covering import Selection, select_stops
 from planner.planning.objective import village_weights, visit_value, walk_credit
@@ -49,11 +50,6 @@ class NodeInfo:
     night_date: dt.date | None = None
     site: int | None = None
     stop: int | None = None  # index into the stop selection
-
-
-def books_for(pop: int, problem: Problem) -> int:
-    s = problem.config.service
-    return int(min(s.books_max, max(s.books_min, round(pop * s.books_per_person))))
 
 
 def _t(problem: Problem, date: dt.date, minutes: int) -> int:
@@ -376,6 +372,14 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
             boost[code] = boost.get(code, 1.0) * FLOOR_BOOST
     if floor > 0:
         plan.run["commune_floor"] = floor_report(plan, floor, round_, boost)
+    bound = population_upper_bound(problem)
+    plan.run["bound"] = {
+        "population_upper_bound": bound.population_upper_bound,
+        "objective_bound": bound.objective_bound,
+        "method": bound.method,
+        "solve_time_s": round(bound.solve_time_s, 2),
+        "columns": bound.columns,
+    }
     return plan
 
 
@@ -526,7 +530,7 @@ def assemble_plan(problem: Problem, days, services, unserved, run: dict) -> Plan
     """A :class:`Plan` from its parts: status, totals and data notices computed once, for every planner."""
     n_served = sum(1 for v in services if v.channel != "unserved")
     notices = []
-    if problem.area.approximated:
+    if problem.area is not None and problem.area.approximated:
         notices.append(
             "Village positions, village populations and roads are approximated (not surveyed); see data/README.md."
         )

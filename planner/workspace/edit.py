@@ -20,9 +20,9 @@ from planner.model.config import make_config
 from planner.model.errors import InputError, Problem
 from planner.model.matrices import UNREACHABLE
 from planner.model.plan import Day, Plan, Stop
+from planner.model.problem import books_for
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
-from planner.planning.solve import books_for
 from planner.runs import write_outputs
 from planner.workspace.db import Edit
 from planner.workspace.replan import apply_closures, merge_plans
