@@ -24,13 +24,14 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from typing import Any, cast
 
 import networkx as nx
 import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely import prepared
-from shapely.geometry import LineString, MultiPolygon, Point, shape
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 from shapely.geometry.polygon import orient
 from shapely.ops import nearest_points, unary_union
 
@@ -349,7 +350,7 @@ def build_villages(communes: list[dict], names: list[dict]) -> list[dict]:
     by_code: dict[str, list[dict]] = {}
     for r in names:
         by_code.setdefault(r["commune_gso_code"], []).append(r)
-    district = unary_union([c["geom"] for c in communes])
+    district = cast(Polygon, unary_union([c["geom"] for c in communes]))  # the communes tile one district
     villages = []
     placed: list[tuple[float, float]] = []
     for c in communes:
@@ -385,14 +386,15 @@ def build_villages(communes: list[dict], names: list[dict]) -> list[dict]:
             vnames[i] = (r["ban_name"], r["source"])
         hh_ratio = (census / HOUSEHOLDS_KNOWN[code]) if code in HOUSEHOLDS_KNOWN else PEOPLE_PER_HOUSEHOLD
         for i in range(n):
-            if vnames[i] is None:
+            vname = vnames[i]
+            if vname is None:
                 if c["unit_type"] == "Thị trấn":
                     name = f"Tổ dân phố {short} {i + 1}"
                 else:
                     name = f"Bản {short} {i + 1}"
                 approx_name, src = True, "placeholder"
             else:
-                name, src = vnames[i]
+                name, src = vname
                 approx_name = False
             pop = pops[i]
             villages.append(
@@ -676,14 +678,15 @@ def build_roads(communes, villages, border_posts, district) -> Network:
 
     V = net.vertices()
     while todo:
-        best = None
+        best: tuple[float, Any, Any, Any, Any, tuple[float, float]] | None = None
         for tid, xy, code, name in todo:
             d = np.hypot(V[:, 0] - xy[0], V[:, 1] - xy[1])
             order = np.argsort(d, kind="stable")[:40]
             for j in order:
                 cost = d[j] * (1.0 if polys[code].contains(Point(V[j])) else 1.6)
                 if best is None or cost < best[0] - 1e-9:
-                    best = (cost, tid, xy, code, name, tuple(map(float, V[j])))
+                    best = (cost, tid, xy, code, name, (float(V[j][0]), float(V[j][1])))
+        assert best is not None  # every todo item has candidate vertices
         _, tid, xy, code, name, target = best
         todo = [t for t in todo if t[0] != tid]
         net.split_at(target)

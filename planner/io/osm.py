@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -205,12 +206,13 @@ def sites_from_pbf(path: Path, *, area_polygon=None, sink) -> gpd.GeoDataFrame |
     except Exception as exc:  # noqa: BLE001 - any reader failure is an input problem
         sink.error("file", "-", None, f"cannot be read as OSM PBF (truncated or corrupt?): {exc}")
         return None
-    cols = {"id": [], "name": [], "kind": [], "amenity": []}
+    cols: dict[str, list[Any]] = {"id": [], "name": [], "kind": [], "amenity": []}
     geoms = []
     if pois is not None and len(pois):
         amen = pois["amenity"] if "amenity" in pois else pd.Series([None] * len(pois), index=pois.index)
         tags_col = pois["tags"] if "tags" in pois else [None] * len(pois)
         names = pois["name"] if "name" in pois else [None] * len(pois)
+        kind: str | None
         for (k, row), a, t, n in zip(pois.iterrows(), amen, tags_col, names):
             tags = _tags(t)
             name = tags.get("name:vi") or (n if isinstance(n, str) and n else None)

@@ -34,6 +34,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -353,9 +354,9 @@ def _points_from_table(
                 sink.error(label, col, value, str(exc) if not isinstance(exc, TypeError) else "not a number")
     ok = np.isfinite(xs) & np.isfinite(ys)
     df.attrs["bad_position_rows"] = tuple(int(i) for i in np.flatnonzero(~ok))
-    geoms = np.array([None] * len(df), dtype=object)
-    geoms[ok] = shapely.points(xs[ok], ys[ok])
-    series = gpd.GeoSeries(geoms, crs=crs)
+    point_geoms = np.array([None] * len(df), dtype=object)
+    point_geoms[ok] = shapely.points(xs[ok], ys[ok])
+    series = gpd.GeoSeries(point_geoms, crs=crs)
     if crs == METRIC_CRS:
         series = series.to_crs(GEO_CRS)
     return series, f"{ycol}/{xcol}"
@@ -400,7 +401,7 @@ def _read_geo(path: Path, sink: _Sink, layer: str | int | None) -> gpd.GeoDataFr
 
 
 # ------------------------------------------------------------------ value types
-def _to_str(v: object) -> object:
+def _to_str(v: object) -> str | None:
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
     if isinstance(v, float) and v.is_integer():
@@ -441,7 +442,12 @@ def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, i
         elif col in INT_FIELDS:
             vals = [_to_int(v) for v in df[col]]
             if all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in vals):
-                df[col] = pd.array(vals, dtype="Int64") if None in vals else np.array(vals, dtype="int64")
+                # the check above: every value is an int or None
+                df[col] = (
+                    pd.array(cast("list[int | None]", vals), dtype="Int64")
+                    if None in vals
+                    else np.array(vals, dtype="int64")
+                )
             else:
                 df[col] = pd.Series(vals, index=df.index, dtype=object)
         elif col in BOOL_FIELDS:
@@ -503,6 +509,7 @@ def _to_float(v: object) -> object:
 def _commune_lookup(commune_codes: object) -> dict[str, str] | None:
     if commune_codes is None:
         return None
+    pairs: Iterable[tuple[Any, Any]]
     if isinstance(commune_codes, pd.DataFrame):
         pairs = zip(commune_codes["name"], commune_codes["code"])
     elif isinstance(commune_codes, Mapping):
@@ -552,7 +559,7 @@ def _read(
     if coords not in COORD_MODES:
         raise ValueError(f"coords must be one of {COORD_MODES}, not {coords!r}")
     own = problems is None
-    problems = [] if own else problems
+    problems = [] if problems is None else problems
     path = Path(path)
     sink = _Sink(str(path), problems)
     gdf = _read_any(

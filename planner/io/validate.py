@@ -277,7 +277,7 @@ def _positive_numbers(layer: _Layer, col: str) -> None:
             layer.error(i, col, v, f"a speed above {MAX_ROAD_SPEED_KPH} km/h is not a mountain road (km/h, not m/s?)")
 
 
-def _date_value(v: str) -> tuple[str, bool]:
+def _date_value(v: object) -> tuple[str, bool]:
     """(kind, ok): ``"iso"`` for YYYY-MM-DD, ``"md"`` for a yearly MM-DD, ok False if invalid."""
     text = str(v).strip()
     if _MD.fullmatch(text):
@@ -362,7 +362,7 @@ def _geometries(layer: _Layer) -> None:
     type_ok = np.isin(shapely.get_type_id(geoms), [_TYPE_IDS[k] for k in kinds])
     valid = shapely.is_valid(geoms)
     bounds = shapely.bounds(geoms)
-    finite = np.isfinite(bounds).all(axis=1)
+    finite = np.asarray(np.isfinite(bounds).all(axis=1))
     degrees = (np.abs(bounds[:, [0, 2]]).max(axis=1) <= 180) & (np.abs(bounds[:, [1, 3]]).max(axis=1) <= 90)
     zero = (shapely.length(geoms) == 0) if layer.kind == "roads" else np.zeros(len(geoms), bool)
     suspicious = missing | ~type_ok | ~valid | ~finite | zero
@@ -437,7 +437,7 @@ def _check_points(layer: _Layer, communes: _Layer | None, communes_m, area_m, to
         area_deg = gpd.GeoSeries([area_m], crs=METRIC_CRS).to_crs("EPSG:4326").iloc[0]
         shapely.prepare(area_deg)
     ok = usable & np.isfinite(xs) & np.isfinite(ys)
-    for i in np.flatnonzero(ok):
+    for i in np.flatnonzero(ok).tolist():
         x, y = xs[i], ys[i]
         swapped_inside = (abs(x) <= 90 and abs(y) <= 180) and (
             area_deg.distance(shapely.Point(y, x)) < 0.01 if area_deg is not None else _in_box(y, x)
@@ -529,7 +529,7 @@ def _check_points(layer: _Layer, communes: _Layer | None, communes_m, area_m, to
         if code is not None and str(code) in geom_by_code:
             d = geom_by_code[str(code)].distance(p)
             if d > tol_m:
-                hits = tree.query(p, predicate="intersects") if tree is not None else []
+                hits: np.ndarray | list[int] = tree.query(p, predicate="intersects") if tree is not None else []
                 inside = ", ".join(
                     f"{communes_m['code'].iat[j]} ({cname.get(communes_m['code'].iat[j])})" for j in hits
                 )

@@ -23,6 +23,7 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import holidays as public_holidays
 
@@ -67,10 +68,10 @@ def minutes_of(hhmm: str) -> int:
 
 
 # A rule is (predicate, message); the field's metadata carries a tuple of them.
-Rule = tuple[Callable[[object], bool], str]
+Rule = tuple[Callable[[Any], bool], str]
 
 
-def rule(pred: Callable[[object], bool], message: str) -> Rule:
+def rule(pred: Callable[[Any], bool], message: str) -> Rule:
     return (pred, message)
 
 
@@ -488,7 +489,7 @@ class _Builder:
                     return False, None
                 out.append(conv)
             return True, tuple(out)
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             if isinstance(value, hint):
                 return True, value
             n = len(self.problems)

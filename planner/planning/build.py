@@ -112,8 +112,8 @@ def build_problem(area: Area, config: Config) -> Problem:
         for v in vehicles:
             if v.profile != prof:
                 continue
-            d = m.index(v.depot)
-            cut = [villages[j].name for j in range(nv) if m.time_s[d, j] >= UNREACHABLE]
+            di = m.index(v.depot)
+            cut = [villages[j].name for j in range(nv) if m.time_s[di, j] >= UNREACHABLE]
             if cut:
                 warnings.append(
                     f"{len(cut)} village(s) cannot be reached by {prof} from {v.depot} in the {config.season} season: "

@@ -217,8 +217,8 @@ def path_hours(
     ok = speed_kph > 0
     hours = np.where(ok, graph.seg_len_m / 1000 / np.where(ok, speed_kph, 1.0), np.inf)
     u, v, h = graph.seg_u[ok], graph.seg_v[ok], np.maximum(hours[ok], 1e-9)
-    seg_of = {}
-    for k in np.flatnonzero(ok):
+    seg_of: dict[tuple[int, int], int] = {}
+    for k in np.flatnonzero(ok).tolist():
         for a, b in ((graph.seg_u[k], graph.seg_v[k]), (graph.seg_v[k], graph.seg_u[k])):
             if (a, b) not in seg_of or hours[k] < hours[seg_of[(a, b)]]:
                 seg_of[(int(a), int(b))] = int(k)
@@ -254,6 +254,13 @@ def modelled_minutes(
     return [float(h.sum() * 60) if h is not None else float("inf") for h in per]
 
 
+def _all_reached(hours: list[np.ndarray | None]) -> list[np.ndarray]:
+    """``hours`` once every pair is known reachable (a fitted speed is > 0 wherever the base one is)."""
+    out = [h for h in hours if h is not None]
+    assert len(out) == len(hours)
+    return out
+
+
 def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "class") -> Fit:
     """Fit speed multipliers (per road class or per road) to the measured pairs; see the module notes."""
     if by not in ("class", "road"):
@@ -265,8 +272,8 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
     keys = sorted(set(map(str, keys_of_seg)))
     col = {k: i for i, k in enumerate(keys)}
     seg_col = np.array([col[str(k)] for k in keys_of_seg], dtype=int)
-    before = path_hours(graph, base, pairs, nodes)
-    unreachable = [p for p, h in zip(pairs, before) if h is None]
+    maybe_before = path_hours(graph, base, pairs, nodes)
+    unreachable = [p for p, h in zip(pairs, maybe_before) if h is None]
     if unreachable:
         raise InputError(
             [
@@ -276,13 +283,14 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
                 for p in unreachable
             ]
         )
+    before = _all_reached(maybe_before)
     meas_h = np.array([p.minutes / 60 for p in pairs])
     x = np.ones(len(keys))
     speed = base.copy()
     last_paths = None
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
-        per = path_hours(graph, speed, pairs, nodes)
+        per = _all_reached(path_hours(graph, speed, pairs, nodes))
         # hours at the *base* speed, by column: time = A @ x with x = 1 / multiplier
         base_h = [np.where(h > 0, graph.seg_len_m / 1000 / np.where(base > 0, base, 1.0), 0.0) for h in per]
         a = np.zeros((len(pairs), len(keys)))
@@ -303,7 +311,7 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
         if paths == last_paths:
             break
         last_paths = paths
-    fitted = path_hours(graph, speed, pairs, nodes)
+    fitted = _all_reached(path_hours(graph, speed, pairs, nodes))
     mult = {k: round(float(1 / x[i]), 4) for k, i in col.items()}
     fit = Fit(by=by, multipliers=mult, rounds=rounds)
     for p, h0, h1 in zip(pairs, before, fitted):

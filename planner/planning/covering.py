@@ -138,7 +138,7 @@ def select_stops(problem) -> Selection:
     for c in sorted(members):
         mem = [c] + [u for u in members[c] if u != c]
         visits = max(problem.villages[u].visits_required for u in mem)
-        credits = tuple(1.0 if u == c else walk_credit(problem, u, float(wd[c, u])) for u in mem)
+        credits = tuple(1.0 if u == c or wd is None else walk_credit(problem, u, float(wd[c, u])) for u in mem)
         served = int(round(sum(pops[u] * k for u, k in zip(mem, credits))))
         village_stops.append(StopPlan("village", c, tuple(mem), visits, served, credits=credits))
     stops = tuple(village_stops + fp_stops)

@@ -90,7 +90,7 @@ PIN_WEIGHT = 1000
 PIN_TOLERANCE_MIN = 15
 
 
-def pinned_windows(problem: Problem, day_span: dict, village_id: str, service_s: int, pin) -> tuple:
+def pinned_windows(problem: Problem, day_span: dict, village_id: str | None, service_s: int, pin) -> tuple:
     """Start-of-service windows of a pinned visit: its date, and its time ± the tolerance when given."""
     wins = stop_windows(problem, day_span, village_id, service_s, only={pin.date})
     if pin.time is None:
@@ -230,7 +230,7 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
         for d, nxt in zip(week, week[1:]):
             arrive = _t(problem, d, (hours[k][d] or day_span[d])[1])
             leave = _t(problem, nxt, (hours[k][nxt] or day_span[nxt])[0])
-            members = []
+            lodging_nodes = []
             for s in problem.lodgings(veh):
                 at_depot = s.id == veh.depot
                 n = add(
@@ -243,8 +243,8 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
                     (r,),
                     0 if at_depot else night_away_cost,
                 )
-                members.append(n)
-            groups.append(NodeGroup(tuple(members), 0, 1))
+                lodging_nodes.append(n)
+            groups.append(NodeGroup(tuple(lodging_nodes), 0, 1))
 
     n = len(nodes)
     day_index = {d: k for k, d in enumerate(problem.dates)}
@@ -261,7 +261,9 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
         offsets_s=tuple(_t(problem, d, 0) for d in problem.dates),
         step=tuple(1 if x.kind == "night" else 0 for x in nodes),
         shift=tuple(shift_of.get(x.kind) for x in nodes),
-        fixed_day=tuple(day_index[x.night_date] if x.kind == "night" else None for x in nodes),
+        fixed_day=tuple(
+            day_index[x.night_date] if x.kind == "night" and x.night_date is not None else None for x in nodes
+        ),
     )
     locs = np.array([x.loc for x in nodes])
     profiles = sorted({v.profile for v in problem.vehicles})
@@ -288,12 +290,12 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
                 breaks=tuple(
                     Break(_t(problem, d, lunch_lo), _t(problem, d, lunch_hi), lunch_min * 60)
                     for d in week
-                    if hours[k][d] and hours[k][d][0] <= lunch_lo and lunch_end <= hours[k][d][1]
+                    if (hd := hours[k][d]) and hd[0] <= lunch_lo and lunch_end <= hd[1]
                 ),
                 day_windows=None
                 if uniform
                 else tuple(
-                    (_t(problem, d, hours[k][d][0]), _t(problem, d, hours[k][d][1])) if hours[k][d] else None
+                    (_t(problem, d, hd[0]), _t(problem, d, hd[1])) if (hd := hours[k][d]) else None
                     for d in problem.dates
                 ),
                 name=f"{veh.id}-w{w + 1}",
@@ -455,6 +457,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
 
     services, unserved = [], []
     explain = _Explainer(problem, selection)
+    by: tuple[str, ...]  # who brings the books: the village, its walkers' stops, or its fixed point
     for vi, v in enumerate(problem.villages):
         required = v.visits_required
         if vi in own:
