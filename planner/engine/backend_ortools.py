@@ -106,11 +106,11 @@ def solve_ortools(
         end_max = veh.tw_end_s if veh.tw_end_s is not None else horizon
         tdim.CumulVar(routing.Start(v)).SetRange(veh.tw_start_s, end_max)
         tdim.CumulVar(routing.End(v)).SetRange(veh.tw_start_s, end_max)
-        ws = sorted(model.windows[veh.end])
-        if ws:
+        end_ws = sorted(model.windows[veh.end])
+        if end_ws:
             end_var = tdim.CumulVar(routing.End(v))
-            end_var.SetRange(max(veh.tw_start_s, ws[0][0]), min(end_max, ws[-1][1]))
-            for (_, b1), (a2, _) in zip(ws, ws[1:]):
+            end_var.SetRange(max(veh.tw_start_s, end_ws[0][0]), min(end_max, end_ws[-1][1]))
+            for (_, b1), (a2, _) in zip(end_ws, end_ws[1:]):
                 if b1 + 1 <= a2 - 1:
                     end_var.RemoveInterval(b1 + 1, a2 - 1)
         if veh.max_duration_s is not None:
@@ -222,7 +222,7 @@ def solve_ortools(
         )
 
     # --- optional nodes ----------------------------------------------------------------
-    in_group = set()
+    in_group: set[int] = set()
     for g in model.groups:
         idx = [manager.NodeToIndex(i) for i in g.nodes]
         in_group.update(g.nodes)
@@ -316,7 +316,7 @@ def solve_ortools(
             j = sol.Value(routing.NextVar(i))
             dist += int(model.dist_m[vehicles[v].profile][node, node_of[j]])
             i = j
-        brks = ()
+        brks: tuple[tuple[int, int], ...] = ()
         if vehicles[v].breaks:
             br = sol.IntervalVarContainer()
             brks = tuple(

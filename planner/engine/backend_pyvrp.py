@@ -80,8 +80,7 @@ def unsupported(model: RoutingModel) -> list[str]:
             in_groups[i] = gi
     if model.max_wait_s is not None and any(w is not None and w < model.horizon_s for w in model.max_wait_s):
         out.append("max_wait_s (a cap on waiting time after a node)")
-    neg = np.flatnonzero(np.asarray(model.demand) < 0)
-    neg = [int(i) for i in neg if int(i) not in depots]
+    neg = [int(i) for i in np.flatnonzero(np.asarray(model.demand) < 0) if int(i) not in depots]
     if neg:
         out.append(f"negative demand (nodes {neg[:5]})")
     if model.arc_cost == "time" and any(v.max_distance_m is not None for v in model.vehicles):
@@ -129,11 +128,12 @@ class _Translation:
         vehicle_profile: list[int] = []
         for vi, v in enumerate(model.vehicles):
             forbidden = _allowed_key(model, vi) if model.allowed_vehicles is not None else frozenset()
-            key = (v.profile, forbidden)
-            if key not in profile_keys:
-                profile_keys.append(key)
-            vehicle_profile.append(profile_keys.index(key))
-        dist_mats, dur_mats = [], []
+            pkey = (v.profile, forbidden)
+            if pkey not in profile_keys:
+                profile_keys.append(pkey)
+            vehicle_profile.append(profile_keys.index(pkey))
+        dist_mats: list = []  # PyVRP takes integer numpy matrices
+        dur_mats: list = []
         for prof, forbidden in profile_keys:
             tm = np.array(model.time_s[prof], dtype=np.int64)
             dm = np.array(base_cost[prof], dtype=np.int64)
@@ -152,9 +152,9 @@ class _Translation:
         self.profile_keys = profile_keys
 
         group_of: dict[int, int] = {}
-        for gi, g in enumerate(model.groups):
+        for g_index, g in enumerate(model.groups):
             for i in g.nodes:
-                group_of[i] = gi
+                group_of[i] = g_index
 
         locations = [pyvrp.Location(0.0, 0.0, name=str(i)) for i in range(n)]
         depots = []
@@ -358,7 +358,7 @@ def solve_pyvrp(
         best = pyvrp.Solution(tr.data, [])
         stopped_by = "no_search"
     else:
-        stop = MaxRuntime(remaining)
+        stop: MaxRuntime | MultipleCriteria = MaxRuntime(remaining)
         if max_iterations:
             stop = MultipleCriteria([stop, MaxIterations(int(max_iterations))])
         init = tr.initial_solution(initial_routes) if initial_routes is not None else None

@@ -552,8 +552,13 @@ def solve_periodic(
         if budget_s <= 0.05 or float(S.load.sum()) > S.Q * p.n_vehicles * p.n_days + _EPS:
             return
         model, info, init = _horizon_model(p, S, scale)
-        extra = {"initial_routes": init} if warm_start else {}
-        res = kernel.solve(model, time_limit_s=budget_s, seed=seed + kernel_calls, backend=backend, **extra)
+        res = kernel.solve(
+            model,
+            time_limit_s=budget_s,
+            seed=seed + kernel_calls,
+            backend=backend,
+            initial_routes=init if warm_start else None,
+        )
         kernel_calls += 1
         if res.status not in ("optimal", "feasible") or res.dropped:
             return

@@ -76,7 +76,7 @@ class Bound:
     objective_bound: float | None
     method: str
     solve_time_s: float
-    columns: int = 0
+    columns: int = 0  # day-routes in the pool
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def day_work_s(problem: Problem) -> int:
 
 def vehicle_kinds(problem: Problem) -> list[VehicleKind]:
     """The fleet grouped into kinds of identical vehicles (same columns)."""
-    kinds: dict[tuple, int] = {}
+    kinds: dict[tuple[str, int, tuple[int, ...], int, int], int] = {}
     for veh in problem.vehicles:
         m = problem.matrix_for(veh)
         depot = problem.site(veh.depot).loc
@@ -132,7 +132,7 @@ def vehicle_kinds(problem: Problem) -> list[VehicleKind]:
         driving_s = int(veh.max_driving_h_per_day * 3600) if veh.max_driving_h_per_day < 24 else UNREACHABLE
         key = (veh.profile, depot, lodgings, int(veh.capacity_books), driving_s)
         kinds[key] = kinds.get(key, 0) + 1
-    return [VehicleKind(*key, count=n) for key, n in kinds.items()]
+    return [VehicleKind(p, d, lod, cap, drive, count=n) for (p, d, lod, cap, drive), n in kinds.items()]
 
 
 def stop_needs(problem: Problem, selection: Selection):
@@ -189,9 +189,9 @@ def population_upper_bound(problem: Problem, *, max_columns: int = MAX_COLUMNS) 
             value = knapsack_bound(problem, kinds, locs, service_s, needs, budget_s, n_days)
             return Bound(value, None, "visit_knapsack", round(time.monotonic() - t0, 3))
         pools.append(pool)
-    value = master_lp(pools, [k.count * n_days for k in kinds], needs, len(locs))
+    lp_value = master_lp(pools, [k.count * n_days for k in kinds], needs, len(locs))
     columns = sum(sum(len(level) for level in pool) for pool in pools)
-    return Bound(int(np.floor(value + LP_SLACK)), None, "day_routes_lp", round(time.monotonic() - t0, 3), columns)
+    return Bound(int(np.floor(lp_value + LP_SLACK)), None, "day_routes_lp", round(time.monotonic() - t0, 3), columns)
 
 
 def lodging_legs(problem: Problem, kind: VehicleKind, locs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

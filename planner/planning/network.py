@@ -245,12 +245,13 @@ def closed_mask(
     mask = np.zeros(len(graph.seg_u), dtype=bool)
     if closed_ids:
         mask |= np.isin(graph.seg_road_id, np.array(sorted(set(map(str, closed_ids))), dtype=object))
-    if on_date is not None and graph.seg_closed_from is not None:
+    if on_date is not None and graph.seg_closed_from is not None and graph.seg_closed_until is not None:
         has = pd.notna(graph.seg_closed_from) | pd.notna(graph.seg_closed_until)
         if has.any():
             idx = np.flatnonzero(has)
             keys = pd.Series(
-                [f"{a or ''}|{b or ''}" for a, b in zip(graph.seg_closed_from[idx], graph.seg_closed_until[idx])]
+                [f"{a or ''}|{b or ''}" for a, b in zip(graph.seg_closed_from[idx], graph.seg_closed_until[idx])],
+                dtype=object,
             )
             codes, uniq = pd.factorize(keys)
             shut = np.array([closed_on(on_date, *(x or None for x in k.split("|"))) for k in uniq], dtype=bool)
@@ -300,9 +301,13 @@ def travel_matrices(
 
     # Attach each stop to the nearest usable segment.
     us, vs = graph.seg_u[usable], graph.seg_v[usable]
-    seg_lines = shapely.linestrings(np.stack([graph.xy[us], graph.xy[vs]], axis=1)) if usable.any() else np.empty(0)
+    seg_lines: np.ndarray = (
+        np.asarray(shapely.linestrings(np.stack([graph.xy[us], graph.xy[vs]], axis=1)))
+        if usable.any()
+        else np.empty(0, dtype=object)
+    )
     tree = shapely.STRtree(seg_lines) if len(seg_lines) else None
-    pts = shapely.points(stop_xy)
+    pts: np.ndarray = np.asarray(shapely.points(stop_xy))
     attach = []
     extra_rows, extra_cols, extra_t, extra_d = [], [], [], []
     connector = np.full(n_s, np.nan)
