@@ -29,10 +29,10 @@ from planner.planning.solve import assemble_plan, books_for, split_path
 
 def hand_plan(problem: Problem) -> Plan:
     cfg = problem.config
-    svc_s = int(cfg.service["village_service_min"]) * 60
+    svc_s = cfg.service.village_service_min * 60
     shift_start, shift_end = cfg.minutes("shift_start") * 60, cfg.minutes("shift_end") * 60
     lunch_lo = cfg.minutes("lunch_earliest") * 60
-    lunch_len = int(cfg.service["lunch_min"]) * 60
+    lunch_len = cfg.service.lunch_min * 60
     lunch_hi = cfg.minutes("lunch_latest_end") * 60 - lunch_len
     need = {k: v.visits_required for k, v in enumerate(problem.villages)}
     last_visit: dict[int, dt.date] = {}

@@ -79,7 +79,7 @@ class MemorySampler:
 
 
 def district_tasks(folders: dict[str, Path], overrides: dict) -> list[tuple[Scenario, str]]:
-    raw = load_config(BASELINE, overrides).raw
+    raw = load_config(BASELINE, overrides).to_dict()
     tasks = []
     for key, folder in sorted(folders.items()):
         name = json.loads((folder / "district.json").read_text(encoding="utf-8"))["name"]

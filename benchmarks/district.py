@@ -79,7 +79,7 @@ def main(argv=None) -> int:
             if args.max_iterations:
                 plan_over["max_iterations"] = args.max_iterations
             cfg = load_config(None, {"plan": plan_over})
-            base_vehicle = cfg.raw["vehicles"][0]
+            base_vehicle = cfg.to_dict()["vehicles"][0]
             cfg = cfg.replace(vehicles=[dict(base_vehicle, id=f"van{k + 1}") for k in range(vans)])
             problem = build_problem(area, cfg)
             fleet = f"{vans} van" + ("s" if vans > 1 else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,7 +20,16 @@ from planner.render.printables import render_printables
 from planner.render.tables import write_plan_json, write_stops_csv
 
 
-def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: bool = True, map_: bool = True) -> dict:
+def write_outputs(
+    plan,
+    problem,
+    folder: Path,
+    *,
+    lang: str = "vi",
+    printables: bool = True,
+    map_: bool = True,
+    units: str | None = None,
+) -> dict:
     """Write every artefact of a plan into ``folder``.
 
     Parameters
@@ -41,19 +51,21 @@ def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: 
         Paths written, by kind.
     """
 
-    written = {
+    written: dict[str, Path | dict[str, list[Path]]] = {
         "plan": write_plan_json(plan, folder / "plan.json"),
         "stops": write_stops_csv(plan, folder / "stops.csv"),
     }
     (folder / "config.json").write_text(
-        json.dumps(problem.config.raw, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        json.dumps(problem.config.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8"
     )
     if map_:
         written["map"] = render_map(plan, problem.area, folder / "map.html")
     if printables:
-        # issue 10 part 8: the configuration's [document] section names the issuer and the units
-        document = problem.config.raw.get("document")
-        written["printables"] = render_printables(plan, problem.area, folder, lang=lang, issuer=document)
+        # issue 10 part 8: a [document] section of the configuration (when it has one) names the issuer
+        document = getattr(problem.config, "document", None)
+        if dataclasses.is_dataclass(document) and not isinstance(document, type):
+            document = dataclasses.asdict(document)
+        written["printables"] = render_printables(plan, problem.area, folder, lang=lang, issuer=document, units=units)
     return written
 
 
@@ -68,6 +80,7 @@ def run_plan(
     printables: bool = True,
     on_progress=None,
     auto_suffix: bool = False,
+    units: str | None = None,
 ) -> dict:
     """Plan and write one run folder atomically; returns ``{"plan", "problem", "path"}``."""
     if auto_suffix:
@@ -78,7 +91,7 @@ def run_plan(
     if bad:
         raise PlannerError("the plan failed its own checks (a bug; please report it):\n  " + "\n  ".join(bad[:30]))
     with run_folder(Path(out), run, force=force) as tmp:
-        write_outputs(plan, problem, tmp, lang=lang, printables=printables)
+        write_outputs(plan, problem, tmp, lang=lang, printables=printables, units=units)
     return {"plan": plan, "problem": problem, "path": Path(out) / run}
 
 

@@ -27,8 +27,11 @@ def lon_at(km: float) -> float:
     return LON0 + km * 1000 / M_PER_DEG_LON
 
 
-def write_area(folder: Path, villages, roads, sites=None, communes=None) -> Path:
-    """Write a tiny area: villages [(id, name, km, population)], roads [(id, class, km_from, km_to)]."""
+def write_area(folder: Path, villages, roads, sites=None, communes=None, village_columns=None) -> Path:
+    """Write a tiny area: villages [(id, name, km, population)], roads [(id, class, km_from, km_to)].
+
+    ``village_columns`` adds columns to the villages file, e.g. ``{"time_windows": [...]}``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     communes = communes or [("00001", "Xã Thử", box(lon_at(-300), LAT0 - 0.5, lon_at(300), LAT0 + 0.5))]
     gpd.GeoDataFrame(
@@ -52,6 +55,7 @@ def write_area(folder: Path, villages, roads, sites=None, communes=None) -> Path
                 if any(len(v) > 5 for v in villages)
                 else {}
             ),
+            **(village_columns or {}),
         },
         geometry=[Point(lon_at(v[2]), v[4] if len(v) > 4 and v[4] else LAT0) for v in villages],
         crs="EPSG:4326",

@@ -33,6 +33,7 @@ RANK = {
     "workspace": 5,
     "cli": 6,
     "app": 6,
+    "__main__": 7,
 }
 
 

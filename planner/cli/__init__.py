@@ -20,6 +20,7 @@ from planner.cli.import_osm import main_import_osm
 from planner.io import load_area
 from planner.model.config import load_config
 from planner.model.errors import PlannerError
+from planner.model.fairness import fairness_figures
 from planner.runs import print_existing, run_plan
 
 #: Sub-commands that parse their own arguments (issue 10).
@@ -98,8 +99,6 @@ def overrides_from_args(args) -> dict:
     if getattr(args, "seed", None) is not None:
         plan["seed"] = args.seed
     out: dict = {"plan": plan}
-    if getattr(args, "units", None):  # issue 10 part 8
-        out["document"] = {"units": args.units}
     return out
 
 
@@ -140,11 +139,11 @@ def cmd_plan(args) -> int:
 
     config = load_config(args.config, overrides_from_args(args))
     if args.vans is not None:
-        base = config.raw["vehicles"][0]
+        base = config.to_dict()["vehicles"][0]
         config = config.replace(vehicles=[dict(base, id=f"van{k + 1}") for k in range(args.vans)])
     area = load_area(args.data)
     name = args.run or dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    on_progress, stop = _progress(float(config.plan["time_limit_s"]), args.quiet)
+    on_progress, stop = _progress(config.plan.time_limit_s, args.quiet)
     try:
         result = run_plan(
             area,
@@ -156,6 +155,7 @@ def cmd_plan(args) -> int:
             printables=not args.no_printables,
             on_progress=on_progress,
             auto_suffix=args.run is None,
+            units=args.units,  # issue 10 part 8
         )
     finally:
         stop()
@@ -177,6 +177,29 @@ def print_summary(plan, path) -> None:
         reasons[u.reason] = reasons.get(u.reason, 0) + 1
     if reasons:
         print("  short of their visits: " + ", ".join(f"{n} {r.replace('_', ' ')}" for r, n in sorted(reasons.items())))
+    at_freq = s["population_served_at_frequency"]
+    line = f"  at their frequency: {at_freq:,} people ({100 * at_freq / max(1, s['population_total']):.1f} %)"
+    bound = plan.run.get("bound")
+    if bound:
+        ub = bound["population_upper_bound"]
+        line += (
+            f"; no plan under these rules can serve more than {ub:,} ({100 * ub / max(1, s['population_total']):.1f} %)"
+        )
+    print(line)
+    f = fairness_figures(plan)
+    print(
+        f"  fairness: worst-served commune {f['worst_commune']} ({f['worst_commune_pct']} %), "
+        f"spread between communes (Gini) {f['commune_gini']}, {f['villages_never_reached']} villages never reached"
+    )
+    c = plan.costs
+    if c:
+        print(
+            f"  cost per cycle: {c['total_vnd']:,} VND (fuel {c['fuel_vnd']:,}, per diem {c['per_diem_vnd']:,}, "
+            f"lodging {c['lodging_vnd']:,}, overtime {c['overtime_vnd']:,})"
+            + (f"; {c['over_budget_vnd']:,} VND over the budget cap" if c.get("over_budget_vnd") else "")
+        )
+    for b in plan.run.get("commune_floor", {}).get("below", []):
+        print(f"  below the commune floor: {b['commune']} {b['pct']} %: {b['why']}")
     print(f"  solver: {plan.run['solve_time_s']} s, stopped by {plan.run['stopped_by'].replace('_', ' ')}")
 
 

@@ -1,4 +1,4 @@
-"""``python -m planner.cli``: the same as the ``planner`` command."""
+"""``python -m planner.cli``: the command line."""
 
 import sys
 

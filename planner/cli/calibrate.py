@@ -50,9 +50,9 @@ def main_calibrate(argv: list[str] | None = None) -> int:
         area = load_area(data)
         overrides = {"plan": {"season": args.season}} if args.season else None
         config = load_config(args.config, overrides)
-        if args.profile not in config.raw["profiles"]:
+        if args.profile not in config.profiles:
             raise InputError(
-                [Problem("config", "[profiles]", "profile", args.profile, f"one of {sorted(config.raw['profiles'])}")]
+                [Problem("config", "[profiles]", "profile", args.profile, f"one of {sorted(config.profiles)}")]
             )
         pairs = read_travel_times(times, area)
         fit = fit_speeds(area, config.profile(args.profile), pairs, by=args.by)

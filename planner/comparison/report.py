@@ -59,6 +59,10 @@ LABELS = {
         "– of which: no usable road this season",
     ),
     "never_reached_too_far_for_shift": ("– trong đó: quá xa cho một ca làm việc", "– of which: too far for one shift"),
+    "never_reached_outside_its_hours": (
+        "– trong đó: giờ của bản không trùng giờ làm việc",
+        "– of which: its hours never meet the working hours",
+    ),
     "never_reached_not_enough_time": ("– trong đó: không đủ thời gian", "– of which: not enough time"),
     "km_per_cycle": ("Quãng đường mỗi chu kỳ (km)", "Distance per cycle (km)"),
     "crew_days_per_cycle": ("Số ngày công tổ xe mỗi chu kỳ", "Crew-days per cycle"),
@@ -66,6 +70,23 @@ LABELS = {
     "nights_away": ("Số đêm nghỉ ngoài trụ sở", "Nights away from the depot"),
     "books_moved": ("Số lượt sách luân chuyển", "Books handed out or swapped"),
     "stops": ("Số lượt dừng phục vụ", "Service stops"),
+    "population_walk_uncredited": (
+        "Số dân đi bộ xa, chỉ tính một phần",
+        "People walking far, counted in part only",
+    ),
+    "worst_commune": ("Xã được phục vụ ít nhất", "Worst-served commune"),
+    "worst_commune_pct": ("Tỷ lệ dân được phục vụ đủ ở xã đó (%)", "Its people served at frequency (%)"),
+    "commune_gini": ("Chênh lệch giữa các xã (hệ số Gini)", "Spread between communes (Gini)"),
+    "cost_fuel_vnd": ("Chi phí nhiên liệu (đồng)", "Fuel (VND)"),
+    "cost_per_diem_vnd": ("Phụ cấp lưu trú (đồng)", "Per diem (VND)"),
+    "cost_lodging_vnd": ("Tiền thuê phòng nghỉ (đồng)", "Lodging (VND)"),
+    "cost_overtime_vnd": ("Làm thêm giờ (đồng)", "Overtime (VND)"),
+    "cost_total_vnd": ("Tổng chi phí một chu kỳ (đồng)", "Total cost per cycle (VND)"),
+    "cost_per_person_served_vnd": ("Chi phí trên một người được phục vụ (đồng)", "Cost per person served (VND)"),
+    "population_upper_bound": (
+        "Không kế hoạch nào theo cùng quy tắc phục vụ được quá (người)",
+        "No plan under these rules can serve more than (people)",
+    ),
     "stopped_by": ("Điều kiện dừng tính toán", "Search stopped by"),
     "solve_time_s": ("Thời gian tính toán (giây)", "Solve time (s)"),
     "commune_code": ("Mã xã", "Commune code"),
@@ -88,7 +109,9 @@ VALUE_LABEL = {
     "partial": ("phục vụ một phần", "partial"),
     "empty": ("không phục vụ được bản nào", "none served"),
     "no_plan": ("không lập được kế hoạch", "no plan"),
-    "work_budget_or_optimum": ("hết lượng tính toán định trước (tái lập được)", "work budget (reproducible)"),
+    "work_budget": ("hết lượng tính toán định trước (tái lập được)", "work budget (reproducible)"),
+    "search_ended": ("tìm kiếm tự kết thúc", "search ended by itself"),
+    "no_search": ("không cần tìm kiếm", "nothing to search"),
     "time_limit": ("hết thời gian cho phép", "time limit"),
 }
 TEXT = {
@@ -230,12 +253,12 @@ def render_charts(rows, crows, results, folder: Path, *, lang: str = "vi") -> di
         (axes[0], "km_per_cycle", T["x_km"], "#4a5568"),
         (axes[1], "crew_days_per_cycle", T["x_days"], "#2f855a"),
     ):
-        vals = [r[key] for r in ok]
-        ax.barh(names, vals, color=colour)
-        for k, v in enumerate(vals):
+        values = [r[key] for r in ok]
+        ax.barh(names, values, color=colour)
+        for k, v in enumerate(values):
             ax.text(v, k, " " + fmt(v, lang), va="center", fontsize=8)
         ax.set_xlabel(xlabel)
-        ax.set_xlim(0, max(vals + [1]) * 1.25)
+        ax.set_xlim(0, max(values + [1]) * 1.25)
     axes[0].invert_yaxis()
     fig.suptitle(T["c_effort"])
     fig.tight_layout()
@@ -387,7 +410,7 @@ def report_model(rows: Sequence[dict], crows: Sequence[dict], results, area, *, 
 
 
 def _e(x) -> str:
-    return html.escape(str(x), quote=True)
+    return "" if x is None else html.escape(str(x), quote=True)
 
 
 def report_html(model: dict) -> str:

@@ -49,8 +49,11 @@ from planner.io.safe import safe_child, slug
 from planner.model.config import load_config, make_config
 from planner.model.errors import InputError, NoPlanError, PlannerError
 from planner.model.errors import Problem as InputProblem
+from planner.model.fairness import fairness_figures
+from planner.model.plan import Plan
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
+from planner.planning.costs import COST_KEYS
 from planner.planning.solve import solve
 
 ENV_DASK = "PLANNER_DASK_ADDRESS"
@@ -139,7 +142,7 @@ def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -
             problems.extend(exc.problems or [InputProblem(str(p), "scenario", "-", None, str(exc))])
             continue
         label, desc = _header_of(p)
-        out.append(Scenario(name=name, raw=cfg.raw, source=str(p), label=label, description=desc))
+        out.append(Scenario(name=name, raw=cfg.to_dict(), source=str(p), label=label, description=desc))
     if problems:
         raise InputError(problems)
     return out
@@ -151,16 +154,14 @@ def load_scenarios(paths: Sequence[Path | str], overrides: dict | None = None) -
 def village_status(v) -> str:
     """The class of one :class:`planner.model.plan.VillageService`, one of :data:`STATUSES`.
 
-    A fixed library point serves its villages all the time, so they count as served at
-    their frequency; a village served by the van (own stop or walking) counts only when it
-    got all its required visits, else it is ``below_frequency``.
+    A village counts in its channel only when it is served at its frequency
+    (:attr:`VillageService.at_frequency`: for a fixed-point village, when its point got the
+    required restocks), else it is ``below_frequency``.
     """
     if v.channel == "unserved":
         return "never_reached"
-    if v.channel == "fixed_point":
-        return "fixed_point"
-    if v.channel in ("van_stop", "walk"):
-        return v.channel if v.visits >= v.visits_required else "below_frequency"
+    if v.channel in ("van_stop", "walk", "fixed_point"):
+        return v.channel if v.at_frequency else "below_frequency"
     raise ValueError(
         f"village {v.village_id}: unknown channel {v.channel!r} (expected one of van_stop, walk, fixed_point, unserved)"
     )
@@ -178,7 +179,11 @@ def _tally(villages) -> dict:
     for v in villages:
         s = village_status(v)
         t[f"villages_{s}"] += 1
-        t[f"population_{s}"] += int(v.population)
+        t[f"population_{s}"] += int(v.population) if s in ("below_frequency", "never_reached") else v.people_served
+    # people of walking villages beyond the full-credit distance, not counted as served
+    t["population_walk_uncredited"] = sum(
+        int(v.population) - v.people_served for v in villages if village_status(v) in SERVED_CHANNELS
+    )
     t["villages_at_frequency"] = sum(t[f"villages_{c}"] for c in SERVED_CHANNELS)
     t["population_at_frequency"] = sum(t[f"population_{c}"] for c in SERVED_CHANNELS)
     return t
@@ -211,6 +216,7 @@ def scenario_figures(plan) -> dict:
     for c in ("below_frequency", "never_reached"):
         row[f"villages_{c}"] = t[f"villages_{c}"]
         row[f"population_{c}"] = t[f"population_{c}"]
+    row["population_walk_uncredited"] = t["population_walk_uncredited"]
     row.update({f"never_reached_{r}": n for r, n in reasons.items()})
     row.update(
         km_per_cycle=round(float(s["distance_km"]), 1),
@@ -219,6 +225,12 @@ def scenario_figures(plan) -> dict:
         nights_away=int(s["nights_away"]),
         books_moved=int(s["books"]),
         stops=int(s["stops"]),
+        **{k: v for k, v in fairness_figures(plan).items() if k != "villages_never_reached"},
+        **{f"cost_{k}": int(plan.costs.get(k, 0)) for k in COST_KEYS},
+        cost_per_person_served_vnd=round(plan.costs.get("total_vnd", 0) / t["population_at_frequency"])
+        if t["population_at_frequency"]
+        else 0,
+        population_upper_bound=plan.run.get("bound", {}).get("population_upper_bound", ""),
         stopped_by=str(plan.run.get("stopped_by", "")),
         solve_time_s=round(float(plan.run.get("solve_time_s", 0.0)), 2),
     )
@@ -245,6 +257,7 @@ def commune_figures(plan) -> list[dict]:
         }
         for c in (*SERVED_CHANNELS, "below_frequency", "never_reached"):
             row[f"population_{c}"] = t[f"population_{c}"]
+        row["cost_vnd"] = int(plan.costs.get("per_commune", {}).get(code, {}).get("total_vnd", 0))
         rows.append(row)
     return rows
 
@@ -258,7 +271,7 @@ class ScenarioResult:
 
     scenario: Scenario
     status: str  # "ok", "partial", "empty" (the plan's status) or "no_plan"
-    plan: object = None  # planner.model.plan.Plan, None when no plan could be made
+    plan: Plan | None = None  # None when no plan could be made
     error: str = ""
     figures: dict = field(default_factory=dict)
     communes: tuple = ()
@@ -393,13 +406,14 @@ def run_scenarios(
             for f in as_completed(futures):
                 finish(futures[f], f.result())
     elif mode == "dask":
-        from distributed import Client, as_completed
+        from distributed import Client
+        from distributed import as_completed as dask_as_completed
 
         address = dask or os.environ.get(ENV_DASK)
         if not address:
             raise InputError(f"mode 'dask' needs a scheduler address (--dask tcp://host:8786 or {ENV_DASK})")
         own = not isinstance(address, Client)
-        client = Client(address) if own else address
+        client = address if isinstance(address, Client) else Client(address)
         try:
             # big shared arguments (an Area) go to the workers once, not once per task
             shared: dict[int, object] = {}
@@ -413,13 +427,13 @@ def run_scenarios(
                         x = shared[id(x)]
                     row.append(x)
                 scattered.append(row)
-            futures = [
+            submitted = [
                 client.submit(task, *a, pure=False, key=f"planner-scenario-{i}-{os.getpid()}-{time.time_ns()}")
                 for i, a in enumerate(scattered)
             ]
-            index = {f.key: i for i, f in enumerate(futures)}
-            for f in as_completed(futures):
-                finish(index[f.key], f.result())
+            index = {f.key: i for i, f in enumerate(submitted)}
+            for fut in dask_as_completed(submitted):
+                finish(index[fut.key], fut.result())
         finally:
             if own:
                 client.close()
@@ -455,11 +469,14 @@ def _write_csv(rows: Sequence[dict], columns: Sequence[str], path: Path) -> Path
 def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     sheets = [("comparison", COLUMNS, rows), ("by_commune", COMMUNE_COLUMNS, crows)]
     for k, (title, cols, data) in enumerate(sheets):
         ws = wb.active if k == 0 else wb.create_sheet()
+        assert isinstance(ws, Worksheet)  # a new, not write-only, workbook's sheets
         ws.title = title
         ws.append(list(cols))
         ws.append([column_label(c, lang) for c in cols])
@@ -470,8 +487,8 @@ def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
         for r in data:
             ws.append([r.get(c, "") for c in cols])
         ws.freeze_panes = "B3"
-        for col in ws.columns:
-            ws.column_dimensions[col[0].column_letter].width = max(
+        for i, col in enumerate(ws.columns, 1):  # columns start at A
+            ws.column_dimensions[get_column_letter(i)].width = max(
                 10, min(40, max(len(str(c.value or "")) for c in col) + 2)
             )
     ws = wb.create_sheet("scenarios")

@@ -5,7 +5,7 @@ from __future__ import annotations
 #: Channels a village can be served through, in the order of the table and charts.
 SERVED_CHANNELS = ("van_stop", "walk", "fixed_point")
 #: Reasons a village is never reached (from ``plan.unserved``), in table order.
-NEVER_REASONS = ("unreachable", "too_far_for_shift", "not_enough_time")
+NEVER_REASONS = ("unreachable", "too_far_for_shift", "outside_its_hours", "not_enough_time")
 #: Village classes of :func:`village_status`.
 STATUSES = (*SERVED_CHANNELS, "below_frequency", "never_reached")
 
@@ -27,6 +27,7 @@ COLUMNS = (
     "population_below_frequency",
     "villages_never_reached",
     "population_never_reached",
+    "population_walk_uncredited",
     *(f"never_reached_{r}" for r in NEVER_REASONS),
     "km_per_cycle",
     "crew_days_per_cycle",
@@ -34,6 +35,16 @@ COLUMNS = (
     "nights_away",
     "books_moved",
     "stops",
+    "worst_commune",
+    "worst_commune_pct",
+    "commune_gini",
+    "cost_fuel_vnd",
+    "cost_per_diem_vnd",
+    "cost_lodging_vnd",
+    "cost_overtime_vnd",
+    "cost_total_vnd",
+    "cost_per_person_served_vnd",
+    "population_upper_bound",
     "stopped_by",
     "solve_time_s",
 )
@@ -52,4 +63,5 @@ COMMUNE_COLUMNS = (
     *(f"population_{c}" for c in SERVED_CHANNELS),
     "population_below_frequency",
     "population_never_reached",
+    "cost_vnd",
 )

@@ -19,6 +19,12 @@ FIRST_SOLUTION = {
 }
 
 
+#: The wall-time check runs every this many search branches (time.monotonic is not free).
+TIME_CHECK_EVERY = 64
+#: OR-Tools' own time limit is a backstop this much above ours, in case a branch runs long.
+HARD_CAP_FACTOR = 1.25
+
+
 def solve_ortools(
     model: RoutingModel,
     time_limit_s: float,
@@ -132,6 +138,10 @@ def solve_ortools(
                 off = solver.Element(offsets, ddim.CumulVar(i))
                 solver.Add(tdim.CumulVar(i) >= off + int(win[0]))
                 solver.Add(tdim.CumulVar(i) <= off + int(win[1]))
+
+    # working hours per vehicle and day: a visit on day d by vehicle v lies in day_windows[v][d]
+    if model.days is not None and any(v.day_windows for v in vehicles):
+        _add_vehicle_day_windows(model, routing, solver, tdim, ddim, node_of, service)
 
     # driving time per day: cumul = big * day + driving since the day began; the slack at an
     # overnight (step) node lifts the cumul to the next day's base, so each day counts afresh
@@ -247,18 +257,25 @@ def solve_ortools(
         fs = "parallel_cheapest_insertion" if has_tw or model.groups else "path_cheapest_arc"
     params.first_solution_strategy = FIRST_SOLUTION[fs]
     params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
-    if max_iterations:
-        # a reproducible work budget: search branches explored (not wall time)
-        checks = [0]
+    # Both limits are search monitors, so the search itself says which one ended it: the
+    # work budget (search branches explored, reproducible) or the wall-time cap.
+    fired: list[str] = []
+    checks = [0]
+    deadline = t0 + float(time_limit_s)
 
-        def over_budget():
+    def limit_reached() -> bool:
+        if not fired:
             checks[0] += 1
-            return checks[0] > max_iterations
+            if max_iterations and checks[0] > max_iterations:
+                fired.append("work_budget")
+            elif checks[0] % TIME_CHECK_EVERY == 0 and time.monotonic() >= deadline:
+                fired.append("time_limit")
+        return bool(fired)
 
-        routing.AddSearchMonitor(solver.CustomLimit(over_budget))
-    # OR-Tools routing has no random component: with a solution limit the search is
-    # reproducible. ``seed`` is recorded by callers and used by the other backends.
+    routing.AddSearchMonitor(solver.CustomLimit(limit_reached))
+    params.time_limit.FromMilliseconds(int(time_limit_s * 1000 * HARD_CAP_FACTOR))
+    # OR-Tools routing has no random component; the kernel makes ``seed`` count by relabelling
+    # the nodes before they reach this backend (see planner.engine.kernel.relabel).
     params.use_full_propagation = False
 
     history: list[tuple[float, int]] = []
@@ -275,8 +292,9 @@ def solve_ortools(
     routing.AddAtSolutionCallback(on_solution)
     sol = routing.SolveWithParameters(params)
     elapsed = time.monotonic() - t0
+    stopped_by = fired[0] if fired else _stop_reason(routing.status())
     if sol is None:
-        return KernelResult("no_solution", (), tuple(range(n)), 0, elapsed, "ortools", tuple(history))
+        return KernelResult("no_solution", (), tuple(range(n)), 0, elapsed, "ortools", tuple(history), stopped_by)
 
     routes = []
     visited = set()
@@ -305,7 +323,42 @@ def solve_ortools(
         routes.append(Route(v, tuple(visits), tuple(sorted(brks)), dist, visits[-1].start_s - visits[0].start_s))
     dropped = tuple(i for i in range(n) if i not in visited)
     status = "feasible"
-    return KernelResult(status, tuple(routes), dropped, int(sol.ObjectiveValue()), elapsed, "ortools", tuple(history))
+    return KernelResult(
+        status, tuple(routes), dropped, int(sol.ObjectiveValue()), elapsed, "ortools", tuple(history), stopped_by
+    )
+
+
+#: OR-Tools routing statuses after which the search ended by itself (not by a limit). Guided
+#: local search never ends by itself, so ROUTING_SUCCESS without our limits means OR-Tools' cap.
+_ENDED_STATUSES = ("ROUTING_OPTIMAL", "ROUTING_INFEASIBLE", "ROUTING_INVALID", "ROUTING_FAIL")
+
+
+def _stop_reason(status: int) -> str:
+    """Why the search ended when neither of our limits fired: by itself, or OR-Tools' hard cap."""
+    ended = {routing_enums_pb2.RoutingSearchStatus.Value.Value(k) for k in _ENDED_STATUSES}
+    return "search_ended" if status in ended else "time_limit"
+
+
+def _add_vehicle_day_windows(model, routing, solver, tdim, ddim, node_of, service) -> None:
+    """Tie each visit's time to its vehicle's hours on its day (row 0 of the tables: unperformed)."""
+    n_days = len(model.days.offsets_s)
+    lo = [0] * n_days
+    hi = [int(model.horizon_s)] * n_days
+    closed = (int(model.horizon_s), 0)  # no visit fits: the vehicle does not work that day
+    for veh in model.vehicles:
+        rows = veh.day_windows or ((0, int(model.horizon_s)),) * n_days
+        lo += [int((w or closed)[0]) for w in rows]
+        hi += [int((w or closed)[1]) for w in rows]
+    for i in range(routing.Size()):
+        node = node_of[i]
+        if routing.IsStart(i) or model.days.step[node] or model.days.shift[node] is None:
+            continue
+        idx = (routing.VehicleVar(i) + 1) * n_days + ddim.CumulVar(i)
+        performed = routing.ActiveVar(i)
+        solver.Add(tdim.CumulVar(i) >= solver.Element(lo, idx) * performed)
+        solver.Add(
+            tdim.CumulVar(i) + int(service[node]) <= solver.Element(hi, idx) + (1 - performed) * int(model.horizon_s)
+        )
 
 
 def _indices_of_node(manager, routing, node: int, n_vehicles: int) -> list[int]:

@@ -44,10 +44,19 @@ _INF = 2**62  # PyVRP's "no limit" (its default is 2**63 - 1; keep headroom for 
 _MAX_EXTRA_PROFILES = 16
 
 
-def _unsupported(model: RoutingModel) -> list[str]:
-    """Every feature of ``model`` PyVRP cannot express (empty list: translatable)."""
+def unsupported(model: RoutingModel) -> list[str]:
+    """Every feature of ``model`` PyVRP cannot express (empty list: translatable).
+
+    The one place that decides what PyVRP can solve; :mod:`planner.engine.kernel` asks it.
+    """
     out: list[str] = []
     depots = {v.start for v in model.vehicles} | {v.end for v in model.vehicles}
+    if model.days is not None:
+        out.append("a day schedule (DaySchedule: overnight stops and shifts per day)")
+    if any(v.max_driving_per_day_s for v in model.vehicles):
+        out.append("a daily driving limit (VehicleSpec.max_driving_per_day_s)")
+    if any(v.day_windows for v in model.vehicles):
+        out.append("working hours per vehicle and day (VehicleSpec.day_windows)")
     if any(v.breaks for v in model.vehicles):
         out.append("breaks (VehicleSpec.breaks)")
     if model.precedences:
@@ -320,7 +329,7 @@ def solve_pyvrp(
     NotImplementedError
         When the model uses a feature PyVRP cannot express; the message lists them all.
     """
-    problems = _unsupported(model)
+    problems = unsupported(model)
     if problems:
         raise NotImplementedError("PyVRP backend cannot express: " + "; ".join(problems))
 
@@ -347,6 +356,7 @@ def solve_pyvrp(
     remaining = max(0.01, time_limit_s - (time.perf_counter() - t0))
     if tr.data.num_clients == 0:
         best = pyvrp.Solution(tr.data, [])
+        stopped_by = "no_search"
     else:
         stop = MaxRuntime(remaining)
         if max_iterations:
@@ -355,7 +365,10 @@ def solve_pyvrp(
         with warnings.catch_warnings():
             # an infeasible model is reported through the status, not a warning
             warnings.simplefilter("ignore", PenaltyBoundWarning)
-            best = pyvrp.solve(tr.data, stop, seed=seed, params=params, display=False, initial_solution=init).best
+            result = pyvrp.solve(tr.data, stop, seed=seed, params=params, display=False, initial_solution=init)
+        best = result.best
+        # iterated local search never ends by itself: one of the two limits stopped it
+        stopped_by = "work_budget" if max_iterations and result.num_iterations >= max_iterations else "time_limit"
     elapsed = time.perf_counter() - t0
 
     if not best.is_feasible():
@@ -367,6 +380,7 @@ def solve_pyvrp(
             solve_time_s=elapsed,
             backend="pyvrp",
             history=tuple(history),
+            stopped_by=stopped_by,
         )
 
     routes: list[Route] = []
@@ -405,6 +419,7 @@ def solve_pyvrp(
             solve_time_s=elapsed,
             backend="pyvrp",
             history=tuple(history),
+            stopped_by=stopped_by,
         )
     used = {r.vehicle for r in routes}
     for vehicle, veh in enumerate(model.vehicles):

@@ -9,25 +9,20 @@ model has nothing PyVRP cannot express and PyVRP is installed, else OR-Tools.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+
 from planner.engine.backend_ortools import solve_ortools
-from planner.engine.backend_pyvrp import solve_pyvrp
-from planner.engine.model import KernelResult, RoutingModel
+from planner.engine.backend_pyvrp import solve_pyvrp, unsupported
+from planner.engine.model import DaySchedule, KernelResult, NodeGroup, Precedence, Route, RoutingModel, Visit
 
 BACKENDS = ("auto", "ortools", "pyvrp")
 
 
 def pyvrp_can_solve(model: RoutingModel) -> bool:
-    if any(v.breaks for v in model.vehicles) or model.precedences:
-        return False
-    if any(len(w) > 1 for w in model.windows):
-        return False
-    if model.max_wait_s is not None and any(x is not None for x in model.max_wait_s):
-        return False
-    try:
-        import pyvrp  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether PyVRP can express every feature of ``model`` (decided by the PyVRP backend alone)."""
+    return not unsupported(model)
 
 
 def solve(
@@ -66,11 +61,76 @@ def solve(
                 raise
             # a feature PyVRP cannot express: OR-Tools handles every feature
 
-    return solve_ortools(
-        model,
+    order = seed_order(model.n_nodes, seed)
+    result = solve_ortools(
+        relabel(model, order),
         time_limit_s,
         seed=seed,
         first_solution=first_solution,
         max_iterations=max_iterations,
         on_progress=on_progress,
     )
+    return map_back(result, order)
+
+
+def seed_order(n_nodes: int, seed: int) -> np.ndarray:
+    """The node order the search sees: identity for seed 0, else a permutation drawn from ``seed``.
+
+    OR-Tools routing has no random component, but its heuristics break ties by node index;
+    relabelling the nodes makes a seed change the search reproducibly.
+    """
+    if seed == 0:
+        return np.arange(n_nodes)
+    return np.random.default_rng(seed).permutation(n_nodes)
+
+
+def relabel(model: RoutingModel, order: np.ndarray) -> RoutingModel:
+    """The same model with node ``order[k]`` renamed ``k``."""
+    if np.array_equal(order, np.arange(model.n_nodes)):
+        return model
+    inv = np.empty_like(order)
+    inv[order] = np.arange(len(order))
+    ix = np.ix_(order, order)
+
+    def per_node(seq):
+        return None if seq is None else tuple(seq[int(o)] for o in order)
+
+    days = model.days
+    if days is not None:
+        days = DaySchedule(days.offsets_s, per_node(days.step), per_node(days.shift), per_node(days.fixed_day))
+    return replace(
+        model,
+        time_s=tuple(np.ascontiguousarray(m[ix]) for m in model.time_s),
+        dist_m=tuple(np.ascontiguousarray(m[ix]) for m in model.dist_m),
+        service_s=np.asarray(model.service_s)[order],
+        demand=np.asarray(model.demand)[order],
+        penalty=np.asarray(model.penalty)[order],
+        windows=per_node(model.windows),
+        vehicles=tuple(replace(v, start=int(inv[v.start]), end=int(inv[v.end])) for v in model.vehicles),
+        groups=tuple(
+            NodeGroup(tuple(int(inv[i]) for i in g.nodes), g.penalty, g.max_cardinality) for g in model.groups
+        ),
+        precedences=tuple(Precedence(int(inv[p.before]), int(inv[p.after]), p.min_gap_s) for p in model.precedences),
+        allowed_vehicles=per_node(model.allowed_vehicles),
+        max_wait_s=per_node(model.max_wait_s),
+        names=per_node(model.names),
+        visit_cost=None if model.visit_cost is None else np.asarray(model.visit_cost)[order],
+        days=days,
+    )
+
+
+def map_back(result: KernelResult, order: np.ndarray) -> KernelResult:
+    """A result on a relabelled model, in the original node names."""
+    if np.array_equal(order, np.arange(len(order))):
+        return result
+    routes = tuple(
+        Route(
+            r.vehicle,
+            tuple(Visit(int(order[v.node]), v.start_s, v.load) for v in r.visits),
+            r.breaks,
+            r.distance_m,
+            r.duration_s,
+        )
+        for r in result.routes
+    )
+    return replace(result, routes=routes, dropped=tuple(sorted(int(order[d]) for d in result.dropped)))

@@ -46,6 +46,10 @@ class VehicleSpec:
     breaks: tuple[Break, ...] = ()
     name: str = ""
     max_driving_per_day_s: int | None = None  # driving (not service) between two overnight stops
+    #: Per day of the :class:`DaySchedule`, the interval (absolute seconds) in which this vehicle
+    #: serves: a visit starts at or after ``lo`` and ends by ``hi``; ``None`` = the vehicle does not
+    #: work that day. ``None`` for the whole tuple: no rule beyond the node windows.
+    day_windows: tuple[tuple[int, int] | None, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -203,3 +207,6 @@ class KernelResult:
     solve_time_s: float
     backend: str
     history: tuple[tuple[float, int], ...] = ()  # (seconds, objective) of improving solutions
+    #: What ended the search, as the solver reports it: "work_budget" (``max_iterations``),
+    #: "time_limit", "search_ended" (the search finished by itself) or "no_search".
+    stopped_by: str = "search_ended"

@@ -15,7 +15,7 @@ conventions (WGS84 ``[lon, lat]`` out, UTM 48N metres for distances) in :mod:`pl
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -61,7 +61,12 @@ FILES = {
 }
 #: Extensions tried, in order, when a layer's GeoJSON is not in the folder.
 LAYER_SUFFIXES = (".geojson", ".gpkg", ".shp", ".json", ".csv", ".xlsx", ".osm.pbf", ".pbf")
-_READERS = {"villages": read_villages, "sites": read_sites, "roads": read_roads, "communes": read_communes}
+_READERS: dict[str, Callable[..., gpd.GeoDataFrame | None]] = {
+    "villages": read_villages,
+    "sites": read_sites,
+    "roads": read_roads,
+    "communes": read_communes,
+}
 
 
 def find_layers(data_dir: Path | str) -> dict[str, Path]:

@@ -205,7 +205,7 @@ def sites_from_pbf(path: Path, *, area_polygon=None, sink) -> gpd.GeoDataFrame |
     except Exception as exc:  # noqa: BLE001 - any reader failure is an input problem
         sink.error("file", "-", None, f"cannot be read as OSM PBF (truncated or corrupt?): {exc}")
         return None
-    cols = {"id": [], "name": [], "kind": [], "amenity": []}
+    cols: dict[str, list] = {"id": [], "name": [], "kind": [], "amenity": []}
     geoms = []
     if pois is not None and len(pois):
         amen = pois["amenity"] if "amenity" in pois else pd.Series([None] * len(pois), index=pois.index)
@@ -220,10 +220,10 @@ def sites_from_pbf(path: Path, *, area_polygon=None, sink) -> gpd.GeoDataFrame |
                 kind = "border_post"
             elif a in AMENITY_KIND:
                 kind = AMENITY_KIND[a]
+            elif row.get("barrier") == "border_control":
+                kind = "border_post"
             else:
-                kind = "border_post" if row.get("barrier") == "border_control" else None
-                if kind is None:
-                    continue
+                continue
             cols["id"].append(f"osm-{str(row['osm_type'])[0]}{row['id']}")
             cols["name"].append(name)
             cols["kind"].append(kind)

@@ -153,6 +153,7 @@ def _villages(pbf: Path, area_polygon, communes: gpd.GeoDataFrame, report: dict)
             for i in missing:
                 pops[i] = PLACE_DEFAULT_POPULATION.get(str(places["place"].iat[i]), 100)
                 rule[i] = "default for the place kind"
+    filled = [int(p) if p is not None else 0 for p in pops]  # every place has one by now
     names, approx_name = [], []
     counter: dict[str, int] = {}
     for n, code in zip(places["name"], places["commune_code"].astype(str)):
@@ -169,9 +170,9 @@ def _villages(pbf: Path, area_polygon, communes: gpd.GeoDataFrame, report: dict)
             "name": names,
             "commune_code": places["commune_code"].astype(str).to_numpy(),
             "commune": [cname.get(c, c) for c in places["commune_code"].astype(str)],
-            "population": pops,
-            "households": [max(1, round(p / PEOPLE_PER_HOUSEHOLD)) for p in pops],
-            "children": [round(p * CHILD_SHARE) for p in pops],
+            "population": filled,
+            "households": [max(1, round(p / PEOPLE_PER_HOUSEHOLD)) for p in filled],
+            "children": [round(p * CHILD_SHARE) for p in filled],
             "approx_position": False,
             "approx_name": approx_name,
             "approx_population": [r != "osm tag" for r in rule],
@@ -287,6 +288,8 @@ def import_osm(
     if out_dir.exists() and not force:
         raise OutputExistsError(f"{out_dir} exists; pass --force to replace it")
     communes = read_communes(communes_path)
+    if communes is None:  # read_communes raises on bad input; None only when asked for problems
+        raise InputError([Problem(str(communes_path), "file", "-", None, "cannot be read")])
     area_polygon = communes.union_all()
     report: dict = {"source": pbf.name, "communes": len(communes)}
     roads = _roads(pbf, area_polygon, report)

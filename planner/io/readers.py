@@ -73,6 +73,11 @@ FIELDS = {
         "post2025_commune",
         "population_census",
         "projected",
+        "priority",
+        "disadvantaged",
+        "market_days",
+        "market_required",
+        "walk_limit_m",
     ),
     "sites": (
         "id",
@@ -125,11 +130,13 @@ STR_FIELDS = {
     "time_windows",
     "closed_from",
     "closed_until",
+    "market_days",
 }
 #: Dates kept as text (``YYYY-MM-DD`` or yearly ``MM-DD``); a date cell becomes ISO text.
 DATE_FIELDS = {"closed_from", "closed_until"}
-#: Numbers that may have a fraction; bad values are reported by :mod:`planner.io.validate`.
-FLOAT_FIELDS = {"speed_kph", "time_min"}
+#: Decimal fields: a village weight (``priority``), a road's speed or driving time; bad
+#: road values are reported by :mod:`planner.io.validate`.
+FLOAT_FIELDS = {"priority", "speed_kph", "time_min"}
 INT_FIELDS = {
     "population",
     "population_census",
@@ -139,8 +146,11 @@ INT_FIELDS = {
     "coverage_radius_m",
     "stock_books",
     "visits_per_cycle",
+    "walk_limit_m",
 }
 BOOL_FIELDS = {
+    "disadvantaged",
+    "market_required",
     "approx_position",
     "approx_name",
     "approx_population",
@@ -435,6 +445,12 @@ def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, i
                 df[col] = pd.array(vals, dtype="Int64") if None in vals else np.array(vals, dtype="int64")
             else:
                 df[col] = pd.Series(vals, index=df.index, dtype=object)
+        elif col in FLOAT_FIELDS:
+            nums = pd.to_numeric(df[col], errors="coerce")
+            for i, (v, x) in enumerate(zip(df[col], nums)):
+                if x != x and v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v).strip():
+                    sink.error(feature_label(ids.iat[i], i + first_row), col, v, "not a number")
+            df[col] = nums.astype(float)
         elif col in BOOL_FIELDS:
             out = []
             for i, v in enumerate(df[col]):
@@ -457,8 +473,6 @@ def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, i
                     )
                     out.append(False)
             df[col] = np.array(out, dtype=bool)
-        elif col in FLOAT_FIELDS:
-            df[col] = pd.Series([_to_float(v) for v in df[col]], index=df.index, dtype=object)
     return df
 
 
@@ -472,23 +486,6 @@ def _to_date_text(v: object) -> object:
         return v.isoformat()
     text = str(v).strip()
     return text or None
-
-
-def _to_float(v: object) -> object:
-    """A number from a cell (decimal comma accepted); None if empty; the text itself if not a number."""
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return v
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    text = str(v).strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return str(v)
 
 
 def _commune_lookup(commune_codes: object) -> dict[str, str] | None:

@@ -55,6 +55,7 @@ from planner.model.area import (
     VILLAGE_FIELDS,
     Area,
 )
+from planner.model.calendar import parse_market_days, parse_time_windows
 from planner.model.errors import Problem
 
 LAYERS = ("communes", "villages", "sites", "roads")
@@ -71,7 +72,6 @@ GEOM_TYPES = {
     "roads": ("LineString", "MultiLineString"),
     "communes": ("Polygon", "MultiPolygon"),
 }
-_TW = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-4]):([0-5]\d)$")
 _COMMUNE_PREFIX = re.compile(r"^(xa|thi_tran|phuong|tt|x)_")
 
 
@@ -209,7 +209,30 @@ def _check_layer(layer: _Layer, *, has_communes: bool) -> None:
         for col in ("time_window", "time_windows"):
             if col in gdf:
                 _time_windows(layer, col)
+    if kind == "villages":
+        _ints(layer, "walk_limit_m")
+        _market_days(layer)
+        _priorities(layer)
     _geometries(layer)
+
+
+def _market_days(layer: _Layer) -> None:
+    if "market_days" not in layer.gdf:
+        return
+    for i, v in enumerate(layer.gdf["market_days"]):
+        try:
+            parse_market_days(_clean(v))
+        except ValueError as exc:
+            layer.error(i, "market_days", v, str(exc))
+
+
+def _priorities(layer: _Layer) -> None:
+    if "priority" not in layer.gdf:
+        return
+    for i, v in enumerate(layer.gdf["priority"]):
+        v = _clean(v)
+        if v is not None and not (isinstance(v, (int, float)) and v > 0):
+            layer.error(i, "priority", v, "must be a number > 0 (1 = normal, 2 = twice the weight)")
 
 
 def _ints(layer: _Layer, col: str, *, required: bool = False, lo: int = 0, hi: int | None = None) -> None:
@@ -321,16 +344,10 @@ def _time_windows(layer: _Layer, col: str) -> None:
         v = _clean(v)
         if v is None:
             continue
-        for part in re.split(r"[;,]", str(v)):
-            m = _TW.match(part.strip())
-            if not m:
-                layer.error(i, col, v, "not a time window HH:MM-HH:MM (several separated by ';')")
-                break
-            start = int(m[1]) * 60 + int(m[2])
-            end = int(m[3]) * 60 + int(m[4])
-            if end > 24 * 60 or end <= start:
-                layer.error(i, col, v, "time window must end after it starts, by 24:00 at the latest")
-                break
+        try:
+            parse_time_windows(v)
+        except ValueError as exc:
+            layer.error(i, col, v, str(exc))
 
 
 def _geometries(layer: _Layer) -> None:

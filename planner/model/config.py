@@ -1,97 +1,252 @@
-"""Planning parameters: defaults that fit Mường Tè, overridable from TOML and the CLI.
+"""Planning parameters: typed, frozen sections with defaults that fit Mường Tè.
 
-A TOML file may set any of the sections below; scenario files may name a ``base``
-file whose values they override (``base = "baseline.toml"``, relative to the file).
+A TOML file may set any of the sections below; scenario files may name a ``base`` file
+whose values they override (``base = "baseline.toml"``, relative to the file). Command-line
+options arrive as overrides of the same shape. Unknown keys and bad values are refused all
+at once, each problem naming the file, section, key, value and rule.
 
-Units are in the names: ``_min`` minutes, ``_h`` hours, ``_kph``, ``_m`` metres.
-Times of day are ``"HH:MM"`` strings.
+The defaults live in one place: the field defaults of the dataclasses below.
+
+Units are in the names: ``_min`` minutes, ``_h`` hours, ``_s`` seconds, ``_kph``, ``_m``
+metres. Times of day are ``"HH:MM"`` strings.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
+import difflib
 import tomllib
-from dataclasses import dataclass
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import holidays as public_holidays
+
+from planner.model.calendar import parse_time_windows, windows_on
 from planner.model.errors import InputError, Problem
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+SEASONS = ("dry", "rainy")
+FIRST_SOLUTIONS = ("auto", "parallel_cheapest_insertion", "path_cheapest_arc", "savings", "christofides")
+#: Site kinds a crew may sleep at (the site must also have ``lodging = true``).
+OVERNIGHT_KINDS = ("depot", "culture_centre", "border_post", "learning_centre", "post_office_point", "school")
+#: Site kinds that can serve as the directive's fixed library points.
+FIXED_POINT_ACTIVATABLE = ("culture_centre", "learning_centre", "post_office_point", "private_library", "school")
+ROAD_CLASSES = ("national", "provincial", "commune", "track")
+MAX_WEEKS = 8
+WALK_PROFILE = "walk"
 
-DEFAULTS: dict = {
-    "plan": {
-        "start_date": None,  # ISO date; default: the next Monday
-        "weeks": 4,
-        "working_days": ["Mon", "Tue", "Wed", "Thu", "Fri"],
-        "holidays": [],  # ISO dates with no service
-        "season": "dry",  # "dry" or "rainy"
-        "time_limit_s": 150,  # safety cap; the work budget normally stops the search first
-        "max_iterations": 1000000,  # work budget: search steps (a reproducible stop, unlike wall time)
-        "first_solution": "parallel_cheapest_insertion",
-        "seed": 0,
-        "fixed_points": False,  # use the directive's fixed library points
-        "walk_limit_m": 2000,  # people walk up to this far (along paths) to a van stop; 0 = no walking
-    },
-    "service": {
-        "shift_start": "07:00",
-        "shift_end": "17:00",
-        "lunch_earliest": "11:00",
-        "lunch_latest_end": "13:30",
-        "lunch_min": 60,
-        "village_service_min": 90,
-        "site_service_min": 30,
-        "books_per_person": 0.1,  # books handed out per visit, per inhabitant
-        "books_min": 20,
-        "books_max": 150,
-        "penalty_per_person": 100000,  # objective units (seconds of driving) lost per person not served
-        "night_away_cost": 3600,  # objective units per night away from the depot
-    },
-    "frequency": {
-        # Van visits a village needs, stated per 4 weeks and scaled to the cycle's length
-        # (at least 1). A village's own `visits_per_cycle` field wins over these rules.
-        "default_visits_per_4_weeks": 1,
-        # the first rule whose thresholds a village meets applies
-        "rules": [{"min_population": 600, "visits_per_4_weeks": 2}],
-        # minimum days between two visits; 0 = automatic: 60 % of the even spacing
-        "min_spacing_days": 0,
-        # restocking visits per cycle for an active fixed library point
-        "fixed_point_visits": 1,
-    },
-    "fixed_points": {
-        "box_books": 100,  # books swapped at each restocking visit
-    },
-    "vehicles": [
-        {
-            "id": "van1",
-            "profile": "van",
-            "capacity_books": 1500,
-            "depot": "DEPOT",
-            "overnight_kinds": ["depot", "culture_centre", "border_post"],
-            "max_driving_h_per_day": 8,
-        }
-    ],
-    "profiles": {
-        "van": {
-            "offroad_kph": 4,
-            "max_connector_m": 1500,
-            # a van keeps off tracks (speed 0 = may not use)
-            "dry": {"national": 40, "provincial": 30, "commune": 20, "track": 0},
-            "rainy": {"national": 35, "provincial": 25, "commune": 15, "track": 0},
-        },
-        "motorbike": {
-            "offroad_kph": 4,
-            "max_connector_m": 3000,
-            "dry": {"national": 40, "provincial": 35, "commune": 25, "track": 15},
-            "rainy": {"national": 35, "provincial": 30, "commune": 20, "track": 10},
-        },
-        "walk": {
-            "offroad_kph": 3,
-            "max_connector_m": 3000,
-            "dry": {"national": 4, "provincial": 4, "commune": 4, "track": 3.5},
-            "rainy": {"national": 4, "provincial": 4, "commune": 3.5, "track": 3},
-        },
-    },
+
+def _hhmm_ok(value: object) -> bool:
+    parts = str(value).split(":")
+    return (
+        len(parts) == 2
+        and all(p.isdigit() for p in parts)
+        and 0 <= int(parts[0]) <= 24
+        and 0 <= int(parts[1]) < 60
+        and (int(parts[0]) < 24 or int(parts[1]) == 0)
+    )
+
+
+def _hours_ok(text: object) -> bool:
+    try:
+        wins = parse_time_windows(text)
+    except ValueError:
+        return False
+    return bool(wins) and all(len(windows_on(wins, d)) <= 1 for d in range(7))
+
+
+def minutes_of(hhmm: str) -> int:
+    """``"07:30"`` -> 450."""
+    h, m = str(hhmm).split(":")
+    return int(h) * 60 + int(m)
+
+
+# A rule is (predicate, message); the field's metadata carries a tuple of them.
+Rule = tuple[Callable[[object], bool], str]
+
+
+def rule(pred: Callable[[object], bool], message: str) -> Rule:
+    return (pred, message)
+
+
+POSITIVE = rule(lambda v: v > 0, "must be > 0")
+NON_NEGATIVE = rule(lambda v: v >= 0, "must be >= 0")
+HHMM = rule(_hhmm_ok, "must be a time HH:MM")
+
+
+def one_of(options: tuple[str, ...]) -> Rule:
+    return rule(lambda v: v in options, f"must be one of {', '.join(options)}")
+
+
+def each_of(options: tuple[str, ...]) -> Rule:
+    return rule(lambda v: all(x in options for x in v), f"every item must be one of {', '.join(options)}")
+
+
+def checked(default, *rules: Rule, **kw):
+    """A dataclass field with a default and validation rules."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"rules": rules, **kw})
+    return field(default=default, metadata={"rules": rules, **kw})
+
+
+@dataclass(frozen=True)
+class PlanSection:
+    """``[plan]``: the cycle, the season, the search budget."""
+
+    start_date: dt.date | None = checked(None)  # default: the next Monday
+    weeks: int = checked(4, rule(lambda v: 1 <= v <= MAX_WEEKS, f"must be from 1 to {MAX_WEEKS}"))
+    working_days: tuple[str, ...] = checked(("Mon", "Tue", "Wed", "Thu", "Fri"), each_of(WEEKDAYS))
+    holidays: tuple[dt.date, ...] = checked(())  # local dates with no service, on top of the public holidays
+    public_holidays: bool = checked(True)  # Vietnam's public holidays, lunar Tết included (`holidays` package)
+    season: str = checked("dry", one_of(SEASONS))
+    time_limit_s: float = checked(150.0, POSITIVE)  # safety cap; the work budget normally stops the search first
+    max_iterations: int = checked(1_000_000, POSITIVE)  # work budget: search steps (reproducible, unlike wall time)
+    first_solution: str = checked("parallel_cheapest_insertion", one_of(FIRST_SOLUTIONS))
+    seed: int = checked(0, NON_NEGATIVE)  # relabels the search's nodes; the same seed gives the same plan
+    fixed_points: bool = checked(False)  # use the directive's fixed library points
+    walk_limit_m: float = checked(2000.0, NON_NEGATIVE)  # walking to a van stop along paths; 0 = none
+
+
+@dataclass(frozen=True)
+class ServiceSection:
+    """``[service]``: the working day and what a visit takes."""
+
+    shift_start: str = checked("07:00", HHMM)
+    shift_end: str = checked("17:00", HHMM)
+    lunch_earliest: str = checked("11:00", HHMM)
+    lunch_latest_end: str = checked("13:30", HHMM)
+    lunch_min: int = checked(60, NON_NEGATIVE)
+    village_service_min: int = checked(90, NON_NEGATIVE)
+    site_service_min: int = checked(30, NON_NEGATIVE)
+    books_per_person: float = checked(0.1, NON_NEGATIVE)  # books handed out per visit, per inhabitant
+    books_min: int = checked(20, NON_NEGATIVE)
+    books_max: int = checked(150, NON_NEGATIVE)
+    penalty_per_person: int = checked(100_000, NON_NEGATIVE)  # objective units lost per person not served
+    night_away_cost: int = checked(3600, NON_NEGATIVE)  # objective units per night away from the depot
+
+    def minutes(self, key: str) -> int:
+        """A time-of-day key in minutes after midnight."""
+        return minutes_of(getattr(self, key))
+
+
+@dataclass(frozen=True)
+class FrequencyRule:
+    """The first rule whose thresholds a village meets sets its visits per 4 weeks."""
+
+    visits_per_4_weeks: int = checked(1, POSITIVE)
+    min_population: int = checked(0, NON_NEGATIVE)
+    min_children: int = checked(0, NON_NEGATIVE)
+
+
+@dataclass(frozen=True)
+class FrequencySection:
+    """``[frequency]``: van visits a village needs, stated per 4 weeks and scaled to the cycle."""
+
+    default_visits_per_4_weeks: int = checked(1, POSITIVE)
+    rules: tuple[FrequencyRule, ...] = checked((FrequencyRule(visits_per_4_weeks=2, min_population=600),))
+    min_spacing_days: float = checked(0.0, NON_NEGATIVE)  # 0 = automatic: 60 % of the even spacing
+    fixed_point_visits: int = checked(1, POSITIVE)  # restocking visits per cycle for an active fixed point
+
+
+@dataclass(frozen=True)
+class FixedPointsSection:
+    """``[fixed_points]``: the directive's fixed library points."""
+
+    box_books: int = checked(100, POSITIVE)  # books swapped at each restocking visit
+    activate_kinds: tuple[str, ...] = checked((), each_of(FIXED_POINT_ACTIVATABLE))
+
+
+@dataclass(frozen=True)
+class ObjectiveSection:
+    """``[objective]``: what a visit is worth (see the README's formula) and fairness between communes.
+
+    A village's weight is ``(people + child_weight × children) × (1 + min(remote_weight_per_h ×
+    hours from the depot, remote_weight_cap)) × (1 + disadvantaged_weight if disadvantaged) ×
+    priority``; its first visit in the cycle counts ``first_visit_factor`` times a repeat.
+    """
+
+    first_visit_factor: float = checked(10.0, rule(lambda v: v >= 1, "must be >= 1"))
+    child_weight: float = checked(1.0, NON_NEGATIVE)
+    remote_weight_per_h: float = checked(0.25, NON_NEGATIVE)
+    remote_weight_cap: float = checked(1.0, NON_NEGATIVE)
+    disadvantaged_weight: float = checked(0.5, NON_NEGATIVE)
+    #: every commune gets at least this share of its people served at frequency, or the plan says why
+    commune_floor_pct: float = checked(0.0, rule(lambda v: 0 <= v <= 100, "must be a percentage 0-100"))
+    floor_rounds: int = checked(3, NON_NEGATIVE)  # re-solves that raise the weight of communes below the floor
+    market_day: str = checked("preferred", one_of(("preferred", "required", "ignored")))
+    market_bonus: float = checked(0.25, NON_NEGATIVE)  # a preferred market-day visit is worth this much more
+    walk_full_credit_m: float = checked(1000.0, NON_NEGATIVE)  # walking credit is full up to here, then falls
+
+
+@dataclass(frozen=True)
+class FuelConfig:
+    """Fuel use of one vehicle profile."""
+
+    litres_per_100km: float = checked(0.0, NON_NEGATIVE)
+
+
+@dataclass(frozen=True)
+class CostsSection:
+    """``[costs]``: what a plan costs, in Vietnamese đồng (VND). Defaults: see the README's sources."""
+
+    fuel_price_vnd_per_l: float = checked(20_000.0, NON_NEGATIVE)
+    fuel: dict[str, FuelConfig] = field(
+        default_factory=lambda: {"van": FuelConfig(12.0), "motorbike": FuelConfig(2.5), "walk": FuelConfig(0.0)}
+    )
+    per_diem_vnd_per_day: float = checked(200_000.0, NON_NEGATIVE)  # phụ cấp lưu trú, per crew member per day away
+    lodging_vnd_per_night: float = checked(300_000.0, NON_NEGATIVE)  # per crew member per night away
+    overtime_vnd_per_h: float = checked(0.0, NON_NEGATIVE)  # per crew member per hour past 8 h of work a day
+    crew_size: int = checked(2, POSITIVE)  # driver and librarian
+    budget_cap_vnd_per_cycle: float = checked(0.0, NON_NEGATIVE)  # 0 = no cap
+
+
+@dataclass(frozen=True)
+class VehicleConfig:
+    """``[[vehicles]]``: one vehicle of the fleet and its crew's working day."""
+
+    id: str = checked("van1", rule(lambda v: bool(v), "must not be empty"))
+    profile: str = checked("van")
+    capacity_books: int = checked(1500, POSITIVE)
+    depot: str = checked("DEPOT")
+    overnight_kinds: tuple[str, ...] = checked(("depot", "culture_centre", "border_post"), each_of(OVERNIGHT_KINDS))
+    max_driving_h_per_day: float = checked(8.0, POSITIVE)
+    #: Working hours by weekday, e.g. "Mon-Fri 07:00-17:00; Sat 07:00-11:00" or "Mon-Fri 16:30-19:30";
+    #: None: the [service] shift on the [plan] working days.
+    hours: str | None = checked(
+        None, rule(lambda v: _hours_ok(v), "must be '[Days] HH:MM-HH:MM; ...' with at most one interval per weekday")
+    )
+
+
+@dataclass(frozen=True)
+class SeasonSpeeds:
+    """Speed per road class in km/h; 0 = may not use."""
+
+    national: float = checked(0.0, NON_NEGATIVE)
+    provincial: float = checked(0.0, NON_NEGATIVE)
+    commune: float = checked(0.0, NON_NEGATIVE)
+    track: float = checked(0.0, NON_NEGATIVE)
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    """``[profiles.NAME]``: how a kind of vehicle (or a walker) moves."""
+
+    offroad_kph: float = checked(4.0, POSITIVE)
+    max_connector_m: float = checked(1500.0, NON_NEGATIVE)
+    dry: SeasonSpeeds = checked(SeasonSpeeds())
+    rainy: SeasonSpeeds = checked(SeasonSpeeds())
+
+
+DEFAULT_PROFILES = {
+    # a van keeps off tracks (speed 0 = may not use)
+    "van": ProfileConfig(4, 1500, SeasonSpeeds(40, 30, 20, 0), SeasonSpeeds(35, 25, 15, 0)),
+    "motorbike": ProfileConfig(4, 3000, SeasonSpeeds(40, 35, 25, 15), SeasonSpeeds(35, 30, 20, 10)),
+    "walk": ProfileConfig(3, 3000, SeasonSpeeds(4, 4, 4, 3.5), SeasonSpeeds(4, 4, 3.5, 3)),
 }
 
 
@@ -109,89 +264,124 @@ class Profile:
         return float(self.speeds_kph.get(road_class, 0.0) or 0.0)
 
 
-@dataclass(frozen=True)
-class VehicleConfig:
-    id: str
-    profile: str
-    capacity_books: int
-    depot: str
-    overnight_kinds: tuple[str, ...]
-    max_driving_h_per_day: float
+SECTIONS: dict[str, type] = {
+    "plan": PlanSection,
+    "service": ServiceSection,
+    "frequency": FrequencySection,
+    "fixed_points": FixedPointsSection,
+    "objective": ObjectiveSection,
+}
 
 
 @dataclass(frozen=True)
 class Config:
-    """Validated parameters of one planning run (read-only)."""
+    """Validated parameters of one planning run (read-only); build with :func:`load_config`."""
 
-    raw: dict
-
-    @property
-    def plan(self) -> dict:
-        return self.raw["plan"]
-
-    @property
-    def service(self) -> dict:
-        return self.raw["service"]
+    plan: PlanSection = field(default_factory=PlanSection)
+    service: ServiceSection = field(default_factory=ServiceSection)
+    frequency: FrequencySection = field(default_factory=FrequencySection)
+    fixed_points: FixedPointsSection = field(default_factory=FixedPointsSection)
+    objective: ObjectiveSection = field(default_factory=ObjectiveSection)
+    costs: CostsSection = field(default_factory=CostsSection)
+    vehicles: tuple[VehicleConfig, ...] = (VehicleConfig(),)
+    profiles: dict[str, ProfileConfig] = field(default_factory=lambda: dict(DEFAULT_PROFILES))
+    source: str = field(default="defaults", compare=False)
 
     @property
     def season(self) -> str:
-        return self.plan["season"]
+        return self.plan.season
 
     @property
     def start_date(self) -> dt.date:
-        s = self.plan["start_date"]
-        if s:
-            return dt.date.fromisoformat(str(s))
+        if self.plan.start_date:
+            return self.plan.start_date
         today = dt.date.today()
         return today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
 
+    @property
+    def end_date(self) -> dt.date:
+        """Last day of the cycle (inclusive)."""
+        return self.start_date + dt.timedelta(days=7 * self.plan.weeks - 1)
+
+    def holidays(self) -> dict[dt.date, str]:
+        """Dates of the cycle with no service and why: public holidays (if on) and the local list."""
+        out: dict[dt.date, str] = {}
+        if self.plan.public_holidays:
+            years = range(self.start_date.year, self.end_date.year + 1)
+            for d, name in sorted(public_holidays.country_holidays("VN", years=years, language="vi").items()):
+                if self.start_date <= d <= self.end_date:
+                    out[d] = str(name)
+        for d in self.plan.holidays:
+            out.setdefault(d, "ngày nghỉ của địa phương")
+        return out
+
+    def vehicle_hours(self, vehicle: VehicleConfig, date: dt.date) -> tuple[int, int] | None:
+        """The vehicle's working hours on ``date`` (minutes after midnight), or None when it does not work.
+
+        Holidays are not working days for anyone; see :meth:`working_dates`.
+        """
+        if vehicle.hours:
+            wins = windows_on(parse_time_windows(vehicle.hours), date.weekday())
+            return wins[0] if wins else None
+        if WEEKDAYS[date.weekday()] in self.plan.working_days:
+            return self.service.minutes("shift_start"), self.service.minutes("shift_end")
+        return None
+
     def working_dates(self) -> list[dt.date]:
-        days = set(self.plan["working_days"])
-        holidays = {dt.date.fromisoformat(str(h)) for h in self.plan["holidays"]}
-        start = self.start_date
+        """Dates of the cycle, holidays excepted, on which at least one vehicle works."""
+        holidays = self.holidays()
         out = []
-        for k in range(7 * int(self.plan["weeks"])):
-            d = start + dt.timedelta(days=k)
-            if WEEKDAYS[d.weekday()] in days and d not in holidays:
+        for k in range(7 * self.plan.weeks):
+            d = self.start_date + dt.timedelta(days=k)
+            if d not in holidays and any(self.vehicle_hours(v, d) for v in self.vehicles):
                 out.append(d)
         return out
 
-    def vehicles(self) -> list[VehicleConfig]:
-        return [
-            VehicleConfig(
-                id=str(v["id"]),
-                profile=str(v.get("profile", "van")),
-                capacity_books=int(v.get("capacity_books", 1500)),
-                depot=str(v.get("depot", "DEPOT")),
-                overnight_kinds=tuple(v.get("overnight_kinds", ["depot"])),
-                max_driving_h_per_day=float(v.get("max_driving_h_per_day", 24)),
-            )
-            for v in self.raw["vehicles"]
-        ]
-
     def profile(self, name: str) -> Profile:
-        p = self.raw["profiles"][name]
-        season = self.season
+        p = self.profiles[name]
+        speeds = getattr(p, self.season)
         return Profile(
-            name=f"{name}-{season}",
-            speeds_kph=dict(p[season]),
-            offroad_kph=float(p.get("offroad_kph", 4)),
-            max_connector_m=float(p.get("max_connector_m", 1500)),
-            closed_segments=season == "rainy",
+            name=f"{name}-{self.season}",
+            speeds_kph=dataclasses.asdict(speeds),
+            offroad_kph=float(p.offroad_kph),
+            max_connector_m=float(p.max_connector_m),
+            # walkers use paths closed to vehicles in the rainy season
+            closed_segments=self.season == "rainy" and name != WALK_PROFILE,
         )
 
     def minutes(self, key: str) -> int:
-        h, m = str(self.service[key]).split(":")
-        return int(h) * 60 + int(m)
+        """A ``[service]`` time of day in minutes after midnight."""
+        return self.service.minutes(key)
+
+    def to_dict(self) -> dict:
+        """Plain TOML-shaped data (dates as ISO strings); ``make_config(c.to_dict())`` gives ``c`` back."""
+        return _plain(
+            {
+                **{name: getattr(self, name) for name in SECTIONS},
+                "costs": self.costs,
+                "vehicles": self.vehicles,
+                "profiles": self.profiles,
+            }
+        )
 
     def replace(self, **sections) -> Config:
-        raw = copy.deepcopy(self.raw)
-        for k, v in sections.items():
-            if isinstance(v, dict) and isinstance(raw.get(k), dict):
-                raw[k].update(v)
-            else:
-                raw[k] = v
-        return make_config(raw)
+        """A new config with sections overridden (dicts are merged key by key; lists replace)."""
+        return make_config(_merge(self.to_dict(), sections), self.source)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -202,6 +392,185 @@ def _merge(base: dict, over: dict) -> dict:
         else:
             out[k] = copy.deepcopy(v)
     return out
+
+
+class _Builder:
+    """Turns TOML-shaped data into the frozen sections, collecting every problem."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def bad(self, where: str, key: str, value: object, message: str) -> None:
+        self.problems.append(Problem(self.source, where, key, value, message))
+
+    def build(self, cls: type, data: object, where: str):
+        if not isinstance(data, dict):
+            self.bad(where, "-", data, "must be a table of keys")
+            return cls()
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        hints = typing.get_type_hints(cls)
+        for key in data:
+            if key not in names:
+                near = difflib.get_close_matches(str(key), list(names), n=1)
+                hint = f" (did you mean '{near[0]}'?)" if near else ""
+                self.bad(where, str(key), data[key], f"unknown key{hint}; known keys: {', '.join(names)}")
+        kwargs = {}
+        for name, f in names.items():
+            if name not in data:
+                continue
+            ok, value = self.convert(hints[name], data[name], where, name)
+            if not ok:
+                continue
+            for pred, message in f.metadata.get("rules", ()):
+                try:
+                    good = value is None or pred(value)
+                except (TypeError, ValueError):
+                    good = False
+                if not good:
+                    self.bad(where, name, data[name], message)
+                    break
+            else:
+                kwargs[name] = value
+        return cls(**kwargs)
+
+    def convert(self, hint, value, where: str, key: str) -> tuple[bool, object]:
+        """(ok, converted value) for a value against a type hint; records a problem if not ok."""
+        origin = typing.get_origin(hint)
+        args = typing.get_args(hint)
+        if origin in (typing.Union, types.UnionType):
+            if value is None and type(None) in args:
+                return True, None
+            inner = [a for a in args if a is not type(None)]
+            return self.convert(inner[0], value, where, key)
+        if origin is tuple:
+            if not isinstance(value, (list, tuple)):
+                self.bad(where, key, value, "must be a list")
+                return False, None
+            out = []
+            for k, item in enumerate(value):
+                ok, conv = self.convert(args[0], item, where, f"{key}[{k}]")
+                if not ok:
+                    return False, None
+                out.append(conv)
+            return True, tuple(out)
+        if dataclasses.is_dataclass(hint):
+            if isinstance(value, hint):
+                return True, value
+            n = len(self.problems)
+            built = self.build(hint, value, f"{where}.{key}" if where else key)
+            return len(self.problems) == n, built
+        if hint is bool:
+            if isinstance(value, bool):
+                return True, value
+            self.bad(where, key, value, "must be true or false")
+            return False, None
+        if hint is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return True, value
+            if isinstance(value, float) and value.is_integer():
+                return True, int(value)
+            self.bad(where, key, value, "must be a whole number")
+            return False, None
+        if hint is float:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return True, float(value)
+            self.bad(where, key, value, "must be a number")
+            return False, None
+        if hint is str:
+            if isinstance(value, str):
+                return True, value
+            self.bad(where, key, value, "must be text")
+            return False, None
+        if hint is dt.date:
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                return True, value
+            try:
+                return True, dt.date.fromisoformat(str(value))
+            except ValueError:
+                self.bad(where, key, value, "must be an ISO date YYYY-MM-DD")
+                return False, None
+        raise TypeError(f"no conversion for {hint}")  # a programming error, not bad input
+
+
+def make_config(raw: dict, source: str = "config") -> Config:
+    """Build and validate a :class:`Config` from TOML-shaped data (every problem listed at once)."""
+    b = _Builder(source)
+    if not isinstance(raw, dict):
+        raise InputError([Problem(source, "-", "-", raw, "configuration must be a table")])
+    known = {*SECTIONS, "costs", "vehicles", "profiles"}
+    for key in raw:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), sorted(known), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            b.bad("-", str(key), raw[key], f"unknown section{hint}; known sections: {', '.join(sorted(known))}")
+    sections = {name: b.build(cls, raw.get(name, {}), f"[{name}]") for name, cls in SECTIONS.items()}
+
+    costs = build_costs(b, raw.get("costs", {}))
+    profiles = dict(DEFAULT_PROFILES)
+    raw_profiles = raw.get("profiles", {})
+    if not isinstance(raw_profiles, dict):
+        b.bad("[profiles]", "-", raw_profiles, "must be a table of profiles")
+        raw_profiles = {}
+    for name, p in raw_profiles.items():
+        base = _plain(profiles.get(name, ProfileConfig()))
+        profiles[name] = b.build(ProfileConfig, _merge(base, p) if isinstance(p, dict) else p, f"[profiles.{name}]")
+
+    raw_vehicles = raw.get("vehicles", [_plain(VehicleConfig())])
+    vehicles: list[VehicleConfig] = []
+    if not isinstance(raw_vehicles, list) or not raw_vehicles:
+        b.bad("[[vehicles]]", "vehicles", raw_vehicles, "at least one vehicle is required")
+    else:
+        for k, v in enumerate(raw_vehicles):
+            where = f"[[vehicles]] #{k + 1}" + (f" id={v.get('id')}" if isinstance(v, dict) and v.get("id") else "")
+            veh = b.build(VehicleConfig, v, where)
+            if veh.profile not in profiles:
+                b.bad(where, "profile", veh.profile, f"must be one of {', '.join(sorted(profiles))}")
+            vehicles.append(veh)
+        ids = [v.id for v in vehicles]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            b.bad("[[vehicles]]", "id", dup, "vehicle ids must be unique")
+
+    cfg = Config(**sections, costs=costs, vehicles=tuple(vehicles), profiles=profiles, source=source)
+    _cross_checks(cfg, b)
+    if b.problems:
+        raise InputError(b.problems)
+    return cfg
+
+
+def build_costs(b: _Builder, data: object) -> CostsSection:
+    """``[costs]`` with its ``[costs.fuel.PROFILE]`` tables merged over the defaults."""
+    if not isinstance(data, dict):
+        b.bad("[costs]", "-", data, "must be a table of keys")
+        return CostsSection()
+    fuel = dict(CostsSection().fuel)
+    raw_fuel = data.get("fuel", {})
+    if not isinstance(raw_fuel, dict):
+        b.bad("[costs]", "fuel", raw_fuel, "must be a table of profiles")
+        raw_fuel = {}
+    for name, f in raw_fuel.items():
+        fuel[name] = b.build(FuelConfig, f, f"[costs.fuel.{name}]")
+    plain = b.build(CostsSection, {k: v for k, v in data.items() if k != "fuel"}, "[costs]")
+    return dataclasses.replace(plain, fuel=fuel)
+
+
+def _cross_checks(cfg: Config, b: _Builder) -> None:
+    """Rules between keys; run on whatever could be built, so they are listed with the rest."""
+    s = cfg.service
+    if _hhmm_ok(s.shift_start) and _hhmm_ok(s.shift_end) and s.minutes("shift_end") <= s.minutes("shift_start"):
+        b.bad("[service]", "shift_end", s.shift_end, f"must be after shift_start ({s.shift_start})")
+    if all(_hhmm_ok(x) for x in (s.lunch_earliest, s.lunch_latest_end)) and (
+        s.minutes("lunch_latest_end") - s.minutes("lunch_earliest") < s.lunch_min
+    ):
+        b.bad("[service]", "lunch_latest_end", s.lunch_latest_end, f"leaves less than lunch_min ({s.lunch_min} min)")
+    for v in cfg.vehicles:
+        if v.profile in cfg.profiles and v.profile not in cfg.costs.fuel:
+            b.bad(
+                "[costs.fuel]", v.profile, None, f"vehicle {v.id} uses profile {v.profile}: give its litres_per_100km"
+            )
+    if s.books_max < s.books_min:
+        b.bad("[service]", "books_max", s.books_max, f"must be >= books_min ({s.books_min})")
 
 
 def read_toml(path: Path) -> dict:
@@ -240,79 +609,11 @@ def load_config(path: Path | None = None, overrides: dict | None = None) -> Conf
         Listing every unknown key and bad value at once, each naming file, section, key,
         value and rule.
     """
-    raw = copy.deepcopy(DEFAULTS)
+    raw: dict = {}
     source = "defaults"
     if path is not None:
-        raw = _merge(raw, read_toml(path))
+        raw = read_toml(path)
         source = str(path)
     if overrides:
         raw = _merge(raw, overrides)
     return make_config(raw, source)
-
-
-def make_config(raw: dict, source: str = "config") -> Config:
-    problems: list[Problem] = []
-
-    def bad(section, field, value, rule):
-        problems.append(Problem(source, f"[{section}]", field, value, rule))
-
-    plan, service = raw["plan"], raw["service"]
-    if plan.get("start_date"):
-        try:
-            dt.date.fromisoformat(str(plan["start_date"]))
-        except ValueError:
-            bad("plan", "start_date", plan["start_date"], "must be an ISO date YYYY-MM-DD")
-    if not (isinstance(plan.get("weeks"), int) and 1 <= plan["weeks"] <= 8):
-        bad("plan", "weeks", plan.get("weeks"), "must be an integer from 1 to 8")
-    for d in plan.get("working_days", []):
-        if d not in WEEKDAYS:
-            bad("plan", "working_days", d, f"must be one of {', '.join(WEEKDAYS)}")
-    for h in plan.get("holidays", []):
-        try:
-            dt.date.fromisoformat(str(h))
-        except ValueError:
-            bad("plan", "holidays", h, "must be ISO dates YYYY-MM-DD")
-    if plan.get("season") not in ("dry", "rainy"):
-        bad("plan", "season", plan.get("season"), "must be 'dry' or 'rainy'")
-    if not (isinstance(plan.get("time_limit_s"), (int, float)) and plan["time_limit_s"] > 0):
-        bad("plan", "time_limit_s", plan.get("time_limit_s"), "must be a positive number of seconds")
-    if not (isinstance(plan.get("seed"), int) and plan["seed"] >= 0):
-        bad("plan", "seed", plan.get("seed"), "must be a non-negative integer")
-    if not (isinstance(plan.get("walk_limit_m"), (int, float)) and plan["walk_limit_m"] >= 0):
-        bad("plan", "walk_limit_m", plan.get("walk_limit_m"), "must be a number of metres >= 0")
-    for key in ("shift_start", "shift_end", "lunch_earliest", "lunch_latest_end"):
-        v = str(service.get(key, ""))
-        parts = v.split(":")
-        if (
-            len(parts) != 2
-            or not all(p.isdigit() for p in parts)
-            or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60)
-        ):
-            bad("service", key, service.get(key), "must be a time HH:MM")
-    for key in ("lunch_min", "village_service_min", "site_service_min", "books_min", "books_max"):
-        if not (isinstance(service.get(key), (int, float)) and service[key] >= 0):
-            bad("service", key, service.get(key), "must be a number >= 0")
-    if not raw.get("vehicles"):
-        bad("vehicles", "vehicles", raw.get("vehicles"), "at least one vehicle is required")
-    ids = [str(v.get("id")) for v in raw.get("vehicles", [])]
-    for v in raw.get("vehicles", []):
-        if v.get("profile", "van") not in raw["profiles"]:
-            bad("vehicles", f"id={v.get('id')}: profile", v.get("profile"), f"must be one of {sorted(raw['profiles'])}")
-        if not (isinstance(v.get("capacity_books", 1), int) and v.get("capacity_books", 1) > 0):
-            bad("vehicles", f"id={v.get('id')}: capacity_books", v.get("capacity_books"), "must be a positive integer")
-    if len(set(ids)) != len(ids):
-        bad("vehicles", "id", ids, "vehicle ids must be unique")
-    for name, p in raw["profiles"].items():
-        for season in ("dry", "rainy"):
-            for cls, kph in p.get(season, {}).items():
-                if not (isinstance(kph, (int, float)) and kph >= 0):
-                    bad("profiles", f"{name}.{season}.{cls}", kph, "speed must be a number of km/h >= 0")
-    if problems:
-        raise InputError(problems)
-    if not problems:
-        cfg = Config(raw)
-        if cfg.minutes("shift_end") <= cfg.minutes("shift_start"):
-            raise InputError(
-                [Problem(source, "[service]", "shift_end", service["shift_end"], "must be after shift_start")]
-            )
-        return cfg

@@ -17,7 +17,8 @@ STOP_KINDS = ("start", "village", "site", "lunch", "overnight", "end")
 CHANNELS = ("van_stop", "walk", "fixed_point", "unserved")
 UNSERVED_REASONS = (
     "unreachable",  # no road the vehicle may use reaches it in this season
-    "too_far_for_shift",  # no lodging/depot within a shift's reach there and back
+    "too_far_for_shift",  # no lodging/depot within a shift's (or a day's driving limit's) reach there and back
+    "outside_its_hours",  # the village's own time windows never meet the fleet's working hours
     "not_enough_time",  # reachable, but the fleet's time went to higher-priority villages
     "fixed_point_only",  # only served by a fixed library point (not a van stop)
 )
@@ -110,6 +111,18 @@ class VillageService:
     served_by: tuple[str, ...] = ()  # stop ids (van stops or fixed points)
     visit_dates: tuple[str, ...] = ()
     children: int = 0
+    credit: float = 1.0  # share of its people counted (walking credit falls with the distance walked)
+
+    @property
+    def people_served(self) -> int:
+        """People counted as served: the whole village, or its walking credit's share."""
+        return 0 if self.channel == "unserved" else int(round(self.population * self.credit))
+
+    @property
+    def at_frequency(self) -> bool:
+        """Served as often as required, through any channel. The one definition used everywhere:
+        a fixed-point village counts only when its point got the required restocks."""
+        return self.channel != "unserved" and self.visits >= self.visits_required
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -144,6 +157,7 @@ class Plan:
     villages_total: int
     run: dict = field(default_factory=dict)  # parameters, seed, solver stats
     notices: tuple[str, ...] = ()  # e.g. approximated data
+    costs: dict = field(default_factory=dict)  # VND: totals, per_vehicle, per_commune, budget cap verdict
 
     def vehicles(self) -> list[str]:
         return sorted({d.vehicle for d in self.days})
@@ -154,12 +168,14 @@ class Plan:
         # visited twice in a cycle counts once.
         served = [v for v in self.villages if v.channel != "unserved"]
         s["villages_served"] = len(served)
-        s["population_served"] = sum(v.population for v in served)
-        s["children_served"] = sum(v.children for v in served)
-        s["population_served_at_frequency"] = sum(v.population for v in served if v.visits >= v.visits_required)
-        s["villages_served_at_frequency"] = sum(1 for v in served if v.visits >= v.visits_required)
+        s["population_served"] = sum(v.people_served for v in served)
+        s["children_served"] = sum(int(round(v.children * v.credit)) for v in served)
+        s["population_served_at_frequency"] = sum(v.people_served for v in served if v.at_frequency)
+        s["villages_served_at_frequency"] = sum(1 for v in served if v.at_frequency)
         for ch in CHANNELS:
-            s[f"population_{ch}"] = sum(v.population for v in self.villages if v.channel == ch)
+            s[f"population_{ch}"] = sum(
+                v.population if ch == "unserved" else v.people_served for v in self.villages if v.channel == ch
+            )
         s.update(
             villages_total=self.villages_total,
             population_total=self.population_total,
@@ -168,6 +184,7 @@ class Plan:
             if self.population_total
             else 0.0,
             days=len([d for d in self.days if any(st.kind in ("village", "site") for st in d.stops)]),
+            cost_vnd=self.costs.get("total_vnd", 0),
         )
         return s
 
@@ -180,6 +197,7 @@ class Plan:
             "summary": self.summary(),
             "run": self.run,
             "notices": list(self.notices),
+            "costs": self.costs,
             "vehicles": [
                 {"id": v, "summary": _summarize([d for d in self.days if d.vehicle == v]), "days": days}
                 for v, days in by_vehicle.items()

@@ -43,4 +43,5 @@ def plan_from_dict(data: dict) -> Plan:
         villages_total=s["villages_total"],
         run=data.get("run", {}),
         notices=tuple(data.get("notices", ())),
+        costs=data.get("costs", {}),
     )

@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.model.area import FIXED_POINT_KINDS, Area
+from planner.model.calendar import DailyWindow, MarketDays, windows_on
 from planner.model.config import Config, VehicleConfig
 from planner.model.matrices import Matrices
+
+#: Frequency rules state visits per this many weeks.
+WEEKS_PER_RULE = 4
+#: Automatic least spacing between two visits: this share of the even spacing.
+AUTO_SPACING_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,12 @@ class VillageRow:
     loc: int  # row in the matrices
     lon: float
     lat: float
+    time_windows: tuple[DailyWindow, ...] = ()  # when a visit may take place; () = the whole shift
+    priority: float = 1.0  # a weight set by the district (e.g. carried over after a missed visit)
+    disadvantaged: bool = False  # listed as especially disadvantaged (đặc biệt khó khăn)
+    market: MarketDays | None = None  # its market days (chợ phiên)
+    market_required: bool = False  # visit only on a market day (else: preferred, per the objective)
+    walk_limit_m: float | None = None  # its own walking limit (None: the plan's)
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,10 @@ class Problem:
     matrices: dict  # profile name -> Matrices (rows: villages then sites)
     walk: Matrices | None = None  # walking matrices for covering (None: no walking)
     warnings: tuple[str, ...] = field(default=())
+    _villages_by_id: dict[str, VillageRow] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_villages_by_id", {v.id: v for v in self.villages})
 
     @property
     def start_date(self) -> dt.date:
@@ -92,6 +108,17 @@ class Problem:
                 out.append(s)
         return out
 
+    def village_windows(self, village_id: str, date: dt.date) -> tuple[tuple[int, int], ...] | None:
+        """Intervals (minutes after midnight) in which a visit to the village must start and end on
+        ``date``; ``None`` when the village states no window (the vehicle's shift applies)."""
+        v = self.village(village_id)
+        if not v.time_windows:
+            return None
+        return windows_on(v.time_windows, date.weekday())
+
+    def village(self, village_id: str) -> VillageRow:
+        return self._villages_by_id[village_id]
+
     def fixed_points(self) -> list[SiteRow]:
         return [s for s in self.sites if s.kind in FIXED_POINT_KINDS and s.active and s.coverage_radius_m > 0]
 
@@ -106,21 +133,21 @@ def visits_required(row, config: Config) -> int:
     own = row.get("visits_per_cycle") if hasattr(row, "get") else None
     if own is not None and not (isinstance(own, float) and np.isnan(own)):
         return int(own)
-    freq = config.raw["frequency"]
-    per4 = freq["default_visits_per_4_weeks"]
+    freq = config.frequency
+    per4 = freq.default_visits_per_4_weeks
     pop = int(row.get("population", 0) or 0)
     children = row.get("children", 0)
     children = int(children) if children == children and children is not None else 0
-    for rule in freq.get("rules", []):
-        if pop >= rule.get("min_population", 0) and children >= rule.get("min_children", 0):
-            per4 = rule["visits_per_4_weeks"]
+    for rule in freq.rules:
+        if pop >= rule.min_population and children >= rule.min_children:
+            per4 = rule.visits_per_4_weeks
             break
-    return max(1, int(round(per4 * int(config.plan["weeks"]) / 4)))
+    return max(1, int(round(per4 * config.plan.weeks / WEEKS_PER_RULE)))
 
 
 def min_spacing_days(config: Config, visits: int) -> float:
     """Least days between two visits of one stop (explicit, or 60 % of the even spacing)."""
-    explicit = config.raw["frequency"].get("min_spacing_days", 0)
+    explicit = config.frequency.min_spacing_days
     if explicit:
         return float(explicit)
-    return 0.6 * 7 * int(config.plan["weeks"]) / max(1, visits)
+    return AUTO_SPACING_SHARE * 7 * config.plan.weeks / max(1, visits)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
+
 from planner.model.area import Area
+from planner.model.calendar import DailyWindow, parse_market_days, parse_time_windows
 from planner.model.config import Config
 from planner.model.errors import InputError, NoPlanError
 from planner.model.errors import Problem as InputProblem
@@ -42,13 +45,13 @@ def build_problem(area: Area, config: Config) -> Problem:
     dates = tuple(config.working_dates())
     if not dates:
         raise NoPlanError(
-            f"no working day between {config.start_date} and {config.start_date + dt.timedelta(days=7 * config.plan['weeks'] - 1)}"
-            f" (working days {config.plan['working_days']}, holidays {config.plan['holidays']})"
+            f"no working day between {config.start_date} and {config.end_date}"
+            f" (working days {', '.join(config.plan.working_days)}, holidays {[d.isoformat() for d in config.plan.holidays]})"
         )
     weeks: dict[int, list[dt.date]] = {}
     for d in dates:
         weeks.setdefault((d - config.start_date).days // 7, []).append(d)
-    vehicles = tuple(config.vehicles())
+    vehicles = config.vehicles
     site_ids = set(area.sites["id"].astype(str))
     problems = [
         InputProblem("config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})")
@@ -65,7 +68,7 @@ def build_problem(area: Area, config: Config) -> Problem:
                 area, config.profile(v.profile), graph, rainy=config.season == "rainy"
             )
     walk = None
-    if config.plan.get("walk_limit_m", 0) > 0 or config.plan.get("fixed_points"):
+    if config.plan.walk_limit_m > 0 or config.plan.fixed_points:
         walk = travel_matrices(area, config.profile("walk"), graph, rainy=config.season == "rainy")
 
     vdf = area.villages
@@ -81,14 +84,18 @@ def build_problem(area: Area, config: Config) -> Problem:
             loc=k,
             lon=float(r.geometry.x),
             lat=float(r.geometry.y),
+            time_windows=village_time_windows(r),
+            priority=float(r["priority"]) if _given(r, "priority") else 1.0,
+            disadvantaged=bool(r["disadvantaged"]) if _given(r, "disadvantaged") else False,
+            market=parse_market_days(r["market_days"]) if _given(r, "market_days") else None,
+            market_required=bool(r["market_required"]) if _given(r, "market_required") else False,
+            walk_limit_m=float(r["walk_limit_m"]) if _given(r, "walk_limit_m") else None,
         )
         for k, (_, r) in enumerate(vdf.iterrows())
     )
     nv = len(villages)
     sdf = area.sites
-    activate = (
-        set(config.raw.get("fixed_points", {}).get("activate_kinds", [])) if config.plan.get("fixed_points") else set()
-    )
+    activate = set(config.fixed_points.activate_kinds) if config.plan.fixed_points else set()
     sites = tuple(
         SiteRow(
             id=str(r["id"]),
@@ -131,3 +138,19 @@ def build_problem(area: Area, config: Config) -> Problem:
         walk=walk,
         warnings=tuple(warnings),
     )
+
+
+def village_time_windows(row) -> tuple[DailyWindow, ...]:
+    """The village's ``time_windows`` (or ``time_window``) field, parsed (validated on load)."""
+    for key in ("time_windows", "time_window"):
+        if key in row and row[key] is not None and row[key] == row[key]:
+            return parse_time_windows(row[key])
+    return ()
+
+
+def _given(row, key: str) -> bool:
+    """Whether an optional column holds a value in this row."""
+    if key not in row:
+        return False
+    v = row[key]
+    return v is not None and v is not pd.NA and v == v and str(v).strip() != ""

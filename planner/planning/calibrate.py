@@ -217,7 +217,7 @@ def path_hours(
     ok = speed_kph > 0
     hours = np.where(ok, graph.seg_len_m / 1000 / np.where(ok, speed_kph, 1.0), np.inf)
     u, v, h = graph.seg_u[ok], graph.seg_v[ok], np.maximum(hours[ok], 1e-9)
-    seg_of = {}
+    seg_of: dict[tuple[int, int], int] = {}
     for k in np.flatnonzero(ok):
         for a, b in ((graph.seg_u[k], graph.seg_v[k]), (graph.seg_v[k], graph.seg_u[k])):
             if (a, b) not in seg_of or hours[k] < hours[seg_of[(a, b)]]:
@@ -234,11 +234,11 @@ def path_hours(
             out.append(None)
             continue
         per_seg = np.zeros(len(graph.seg_u))
-        node = b
+        node = int(b)
         while node != a:
             prev = int(pred[i, node])
-            k = seg_of[(prev, node)]
-            per_seg[k] += hours[k]
+            seg = seg_of[(prev, node)]
+            per_seg[seg] += hours[seg]
             node = prev
         out.append(per_seg)
     return out
@@ -282,7 +282,7 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
     last_paths = None
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
-        per = path_hours(graph, speed, pairs, nodes)
+        per = _reachable(path_hours(graph, speed, pairs, nodes))
         # hours at the *base* speed, by column: time = A @ x with x = 1 / multiplier
         base_h = [np.where(h > 0, graph.seg_len_m / 1000 / np.where(base > 0, base, 1.0), 0.0) for h in per]
         a = np.zeros((len(pairs), len(keys)))
@@ -303,10 +303,10 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
         if paths == last_paths:
             break
         last_paths = paths
-    fitted = path_hours(graph, speed, pairs, nodes)
+    fitted = _reachable(path_hours(graph, speed, pairs, nodes))
     mult = {k: round(float(1 / x[i]), 4) for k, i in col.items()}
     fit = Fit(by=by, multipliers=mult, rounds=rounds)
-    for p, h0, h1 in zip(pairs, before, fitted):
+    for p, h0, h1 in zip(pairs, _reachable(before), fitted):
         fm = float(h1.sum() * 60)
         fit.pairs.append(
             {
@@ -326,6 +326,14 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
             seg = np.flatnonzero(graph.seg_road_id == rid)
             fit.road_speed_kph[str(rid)] = round(float(base[seg[0]] * m), 2)
     return fit
+
+
+def _reachable(per: list[np.ndarray | None]) -> list[np.ndarray]:
+    """The per-segment hours of pairs known to be reachable (positive speeds keep them so)."""
+    out = [h for h in per if h is not None]
+    if len(out) != len(per):
+        raise RuntimeError("a measured pair became unreachable while fitting")
+    return out
 
 
 def check_travel_times(

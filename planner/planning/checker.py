@@ -39,11 +39,9 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
     """
     cfg = problem.config
     out: list[str] = []
-    shift_start = cfg.minutes("shift_start")
-    shift_end = cfg.minutes("shift_end")
     lunch_lo = cfg.minutes("lunch_earliest")
     lunch_hi_end = cfg.minutes("lunch_latest_end")
-    lunch_len = int(cfg.service["lunch_min"])
+    lunch_len = cfg.service.lunch_min
     village_ids = {v.id: v for v in problem.villages}
     sites = {s.id: s for s in problem.sites}
     vehicles = {v.id: v for v in problem.vehicles}
@@ -60,6 +58,9 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
             out.append(f"{tag}: unknown vehicle")
             continue
         m = problem.matrix_for(veh)
+        hours = cfg.vehicle_hours(veh, day.date) or (0, 0)
+        shift_start, shift_end = hours
+        lunch_due = hours[0] <= lunch_lo and lunch_hi_end <= hours[1]
         if day.date not in working:
             out.append(f"{tag}: not a working date")
         stops = day.stops
@@ -72,13 +73,13 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
         if len(day.legs) != max(0, len(stops) - 1):
             out.append(f"{tag}: {len(day.legs)} legs for {len(stops)} stops")
         lunches = [s for s in stops if s.kind == "lunch"]
-        if any(s.kind in ("village", "site") for s in stops):
+        if any(s.kind in ("village", "site") for s in stops) and lunch_due:
             if len(lunches) != 1:
                 out.append(f"{tag}: {len(lunches)} lunch breaks (expected 1)")
         for s in lunches:
             if minutes(s.arrival) < lunch_lo - TOL_MIN or minutes(s.departure) > lunch_hi_end + TOL_MIN:
                 out.append(
-                    f"{tag}: lunch {_hm(s.arrival)}-{s.departure:%H:%M} outside {cfg.service['lunch_earliest']}-{cfg.service['lunch_latest_end']}"
+                    f"{tag}: lunch {_hm(s.arrival)}-{s.departure:%H:%M} outside {cfg.service.lunch_earliest}-{cfg.service.lunch_latest_end}"
                 )
             if (s.departure - s.arrival).total_seconds() / 60 < lunch_len - TOL_MIN:
                 out.append(f"{tag}: lunch shorter than {lunch_len} min")
@@ -172,7 +173,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
                 walkers = set(s.walkers)
                 if walkers - set(s.villages_served):
                     out.append(f"{day.vehicle} {day.date}: walkers of {s.stop_id} not among the villages served")
-                limit = float(cfg.plan.get("walk_limit_m", 0) or 0)
+                limit = float(cfg.plan.walk_limit_m)
                 if problem.walk is not None:
                     for w in walkers:
                         d = problem.walk.dist_m[problem.walk.index(s.stop_id), problem.walk.index(w)]
@@ -210,7 +211,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
     for k, v in days_sum.items():
         if abs(s[k] - v) > 0.11:
             out.append(f"summary {k} = {s[k]}, the days add up to {v}")
-    served_pop = sum(v.population for v in plan.villages if v.channel != "unserved")
+    served_pop = sum(v.people_served for v in plan.villages if v.channel != "unserved")
     if s["population_served"] != served_pop:
         out.append(f"summary population_served = {s['population_served']}, villages add up to {served_pop}")
     if s["population_total"] != sum(v.population for v in problem.villages):

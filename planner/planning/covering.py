@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from planner.model.matrices import UNREACHABLE
+from planner.planning.objective import walk_credit, walk_limit_of
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class StopPlan:
     population: int  # people served by one visit
     site: int | None = None  # index into problem.sites for restocking stops
     covered: tuple[int, ...] = ()  # villages served by the fixed point between visits
+    credits: tuple[float, ...] = ()  # per member: share of its people counted (walking credit; 1 = all)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def walk_dist(problem) -> np.ndarray | None:
 def select_stops(problem) -> Selection:
     cfg = problem.config
     nv = len(problem.villages)
-    walk_limit = float(cfg.plan.get("walk_limit_m", 0) or 0)
+    walk_limit = float(cfg.plan.walk_limit_m)
     wd = walk_dist(problem)
     reach = reachable_locs(problem)
     pops = np.array([v.population for v in problem.villages])
@@ -70,8 +72,8 @@ def select_stops(problem) -> Selection:
     # fixed library points
     fixed_cover: dict[int, int] = {}
     fp_stops: list[StopPlan] = []
-    if cfg.plan.get("fixed_points"):
-        fp_visits = int(cfg.raw["frequency"]["fixed_point_visits"])
+    if cfg.plan.fixed_points:
+        fp_visits = cfg.frequency.fixed_point_visits
         fixed_ids = {s.id for s in problem.fixed_points()}
         for si in sorted(range(len(problem.sites)), key=lambda k: problem.sites[k].id):
             s = problem.sites[si]
@@ -92,8 +94,9 @@ def select_stops(problem) -> Selection:
     need = [vi for vi in range(nv) if vi not in fixed_cover]
     cand = [vi for vi in range(nv) if reach[vi]]
     # cover[i, j]: village need[i] can be served by a stop at cand[j]
+    limits = np.array([walk_limit_of(problem, u) for u in range(nv)])
     if walk_limit > 0 and wd is not None:
-        cover = (wd[np.ix_(cand, need)].T <= walk_limit).astype(float)
+        cover = (wd[np.ix_(cand, need)].T <= limits[need][:, None]).astype(float)
     else:
         cover = (np.array(need)[:, None] == np.array(cand)[None, :]).astype(float)
     coverable = cover.sum(axis=1) > 0
@@ -123,7 +126,7 @@ def select_stops(problem) -> Selection:
         if u in chosen:
             assigned_to[u] = u
             continue
-        opts = [c for c in chosen if (wd is not None and walk_limit > 0 and wd[c, u] <= walk_limit) or c == u]
+        opts = [c for c in chosen if (wd is not None and walk_limit > 0 and wd[c, u] <= limits[u]) or c == u]
         if opts:
             assigned_to[u] = min(opts, key=lambda c: (wd[c, u] if wd is not None else 0, c))
     members: dict[int, list[int]] = {}
@@ -133,7 +136,9 @@ def select_stops(problem) -> Selection:
     for c in sorted(members):
         mem = [c] + [u for u in members[c] if u != c]
         visits = max(problem.villages[u].visits_required for u in mem)
-        village_stops.append(StopPlan("village", c, tuple(mem), visits, int(pops[mem].sum())))
+        credits = tuple(1.0 if u == c else walk_credit(problem, u, float(wd[c, u])) for u in mem)
+        served = int(round(sum(pops[u] * k for u, k in zip(mem, credits))))
+        village_stops.append(StopPlan("village", c, tuple(mem), visits, served, credits=credits))
     stops = tuple(village_stops + fp_stops)
     assigned = {u: k for k, st in enumerate(stops) for u in st.members}
     return Selection(stops, fixed_cover, assigned, uncoverable, status)

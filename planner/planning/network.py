@@ -198,13 +198,12 @@ def closed_mask(
     mask = np.zeros(len(graph.seg_u), dtype=bool)
     if closed_ids:
         mask |= np.isin(graph.seg_road_id, np.array(sorted(set(map(str, closed_ids))), dtype=object))
-    if on_date is not None and graph.seg_closed_from is not None:
-        has = pd.notna(graph.seg_closed_from) | pd.notna(graph.seg_closed_until)
+    c_from, c_until = graph.seg_closed_from, graph.seg_closed_until
+    if on_date is not None and c_from is not None and c_until is not None:
+        has = pd.notna(c_from) | pd.notna(c_until)
         if has.any():
             idx = np.flatnonzero(has)
-            keys = pd.Series(
-                [f"{a or ''}|{b or ''}" for a, b in zip(graph.seg_closed_from[idx], graph.seg_closed_until[idx])]
-            )
+            keys = pd.Series([f"{a or ''}|{b or ''}" for a, b in zip(c_from[idx], c_until[idx])])
             codes, uniq = pd.factorize(keys)
             shut = np.array([closed_on(on_date, *(x or None for x in k.split("|"))) for k in uniq], dtype=bool)
             mask[idx] = shut[codes]

@@ -19,6 +19,7 @@ Model (one kernel route per vehicle and week):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Pre
 from planner.model.errors import NoPlanError
 from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
 from planner.model.problem import Problem, min_spacing_days
+from planner.planning.costs import plan_costs
 from planner.planning.covering import Selection, select_stops
+from planner.planning.objective import village_weights, visit_value, walk_credit
 
 DAY_S = 86400
 
@@ -49,23 +52,73 @@ class NodeInfo:
 
 def books_for(pop: int, problem: Problem) -> int:
     s = problem.config.service
-    return int(min(s["books_max"], max(s["books_min"], round(pop * s["books_per_person"]))))
+    return int(min(s.books_max, max(s.books_min, round(pop * s.books_per_person))))
 
 
 def _t(problem: Problem, date: dt.date, minutes: int) -> int:
     return (date - problem.start_date).days * DAY_S + minutes * 60
 
 
-def build_model(problem: Problem, selection: Selection | None = None):
+def vehicle_hours_table(problem: Problem) -> list[dict[dt.date, tuple[int, int] | None]]:
+    """Per vehicle (in fleet order), its working hours on each date of the plan (minutes), or None."""
+    cfg = problem.config
+    return [{d: cfg.vehicle_hours(v, d) for d in problem.dates} for v in problem.vehicles]
+
+
+def day_bounds(hours: list[dict], date: dt.date) -> tuple[int, int]:
+    """The earliest start and latest end of any vehicle's hours on ``date`` (minutes)."""
+    spans = [h[date] for h in hours if h[date]]
+    return min(a for a, _ in spans), max(b for _, b in spans)
+
+
+def stop_windows(problem: Problem, day_span: dict, village_id: str | None, service_s: int, only=None) -> tuple:
+    """Absolute intervals for the start of service at a stop: working hours ∩ the village's own windows
+    (on the dates in ``only``, when given)."""
+    out = []
+    for d in problem.dates:
+        if only is not None and d not in only:
+            continue
+        lo, hi = day_span[d]
+        own = problem.village_windows(village_id, d) if village_id else None
+        for a, b in own if own is not None else ((lo, hi),):
+            a, b = max(a, lo), min(b, hi)
+            if b * 60 - service_s >= a * 60:
+                out.append((_t(problem, d, a), _t(problem, d, b) - service_s))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class MarketPlan:
+    """The working dates that are a village's market days, and whether a visit must fall on one."""
+
+    dates: frozenset[dt.date]
+    required: bool
+
+
+def market_dates(problem: Problem, village_id: str | None) -> MarketPlan | None:
+    """The market-day rule that applies to a village's visits (None: no market rule)."""
+    mode = problem.config.objective.market_day
+    if village_id is None or mode == "ignored":
+        return None
+    v = problem.village(village_id)
+    if v.market is None:
+        return None
+    dates = frozenset(d for d in problem.dates if v.market.on(d))
+    return MarketPlan(dates, v.market_required or mode == "required")
+
+
+def build_model(problem: Problem, selection: Selection | None = None, boost: dict[str, float] | None = None):
     """The kernel model of the district plan, its node table and (vehicle, week) per route."""
     selection = selection if selection is not None else select_stops(problem)
     cfg = problem.config
     svc = cfg.service
-    shift_start, shift_end = cfg.minutes("shift_start"), cfg.minutes("shift_end")
+    hours = vehicle_hours_table(problem)
+    day_span = {d: day_bounds(hours, d) for d in problem.dates}
     lunch_lo = cfg.minutes("lunch_earliest")
-    lunch_min = int(svc["lunch_min"])
-    lunch_hi = cfg.minutes("lunch_latest_end") - lunch_min
-    village_service = int(svc["village_service_min"]) * 60
+    lunch_min = svc.lunch_min
+    lunch_end = cfg.minutes("lunch_latest_end")
+    lunch_hi = lunch_end - lunch_min
+    village_service = svc.village_service_min * 60
     horizon = (problem.dates[-1] - problem.start_date).days * DAY_S + DAY_S
 
     nodes: list[NodeInfo] = []
@@ -93,20 +146,23 @@ def build_model(problem: Problem, selection: Selection | None = None):
     for veh in problem.vehicles:
         if veh.depot not in depot_node:
             s = problem.site(veh.depot)
-            shifts = tuple((_t(problem, d, shift_start), _t(problem, d, shift_end)) for d in problem.dates)
+            shifts = tuple((_t(problem, d, day_span[d][0]), _t(problem, d, day_span[d][1])) for d in problem.dates)
             depot_node[veh.depot] = add(NodeInfo("depot", s.loc), 0, shifts, 0, 0, None, None)
 
     routes = [(k, w) for k, _ in enumerate(problem.vehicles) for w in range(len(problem.weeks))]
 
     # stops (villages with their walkers, fixed points to restock): one node per wanted visit
-    site_service = int(svc["site_service_min"]) * 60
-    pen_pp = int(svc["penalty_per_person"])
+    site_service = svc.site_service_min * 60
+    weights = village_weights(problem, boost)
     groups: list[NodeGroup] = []
     precedences: list[Precedence] = []
-    box = int(cfg.raw.get("fixed_points", {}).get("box_books", 100))
+    box = cfg.fixed_points.box_books
     for si, st in enumerate(selection.stops):
         svc_s = village_service if st.kind == "village" else site_service
-        win = tuple((_t(problem, d, shift_start), _t(problem, d, shift_end) - svc_s) for d in problem.dates)
+        own = problem.villages[st.members[0]].id if st.kind == "village" and st.members else None
+        win = stop_windows(problem, day_span, own, svc_s)
+        if not win:
+            continue  # the village's own hours never meet a working day: reported by the explainer
         reach = tuple(
             r
             for r, (k, _) in enumerate(routes)
@@ -119,29 +175,37 @@ def build_model(problem: Problem, selection: Selection | None = None):
             continue
         gap = int(min_spacing_days(cfg, st.visits) * DAY_S) - DAY_S // 2
         books = books_for(st.population, problem) if st.kind == "village" else box
-        prev = None
+        members, credits = (st.members, st.credits) if st.kind == "village" else (st.covered, (1.0,) * len(st.covered))
+        market = market_dates(problem, own)
+        if market is not None and market.required:
+            win = stop_windows(problem, day_span, own, svc_s, only=market.dates)
+            if not win:
+                continue  # no market day in the cycle's working days: reported by the explainer
+        prev: list[int] = []
         for c in range(st.visits):
-            n = add(
-                NodeInfo(st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site),
-                svc_s,
-                win,
-                books,
-                pen_pp * max(1, st.population),
-                None,
-                reach,
+            value = visit_value(problem, weights, members, credits, first=c == 0)
+            info = NodeInfo(
+                st.kind, st.loc, village=st.members[0] if st.members else None, copy=c, stop=si, site=st.site
             )
-            if prev is not None:
-                precedences.append(Precedence(prev, n, max(0, gap)))
-            prev = n
+            alternatives = [(win, 0)]
+            if market is not None and not market.required:
+                on_market = stop_windows(problem, day_span, own, svc_s, only=market.dates)
+                if on_market:  # a market-day visit, or any other day at the cost of the market bonus
+                    alternatives = [(on_market, 0), (win, int(round(cfg.objective.market_bonus * value)))]
+            here = [add(info, svc_s, w, books, value, None, reach, extra) for w, extra in alternatives]
+            if len(here) > 1:
+                groups.append(NodeGroup(tuple(here), value, 1))
+            precedences.extend(Precedence(a, b, max(0, gap)) for a in prev for b in here)
+            prev = here
 
     # overnight nodes per route, night and lodging
-    night_away_cost = int(svc["night_away_cost"])
+    night_away_cost = svc.night_away_cost
     for r, (k, w) in enumerate(routes):
         veh = problem.vehicles[k]
         week = problem.weeks[w]
         for d, nxt in zip(week, week[1:]):
-            arrive = _t(problem, d, shift_end)
-            leave = _t(problem, nxt, shift_start)
+            arrive = _t(problem, d, (hours[k][d] or day_span[d])[1])
+            leave = _t(problem, nxt, (hours[k][nxt] or day_span[nxt])[0])
             members = []
             for s in problem.lodgings(veh):
                 at_depot = s.id == veh.depot
@@ -160,11 +224,15 @@ def build_model(problem: Problem, selection: Selection | None = None):
 
     n = len(nodes)
     day_index = {d: k for k, d in enumerate(problem.dates)}
+    earliest = min(lo for lo, _ in day_span.values())
+    latest = max(hi for _, hi in day_span.values())
+    # the day a node belongs to; its exact hours come from its windows and its vehicle's day windows
     shift_of = {
-        "depot": (shift_start * 60, shift_end * 60),
-        "village": (shift_start * 60, shift_end * 60 - village_service),
-        "site": (shift_start * 60, shift_end * 60 - site_service),
+        "depot": (earliest * 60, latest * 60),
+        "village": (earliest * 60, latest * 60 - village_service),
+        "site": (earliest * 60, latest * 60 - site_service),
     }
+    uniform = all(len({h[d] for h in hours}) == 1 for d in problem.dates)
     days = DaySchedule(
         offsets_s=tuple(_t(problem, d, 0) for d in problem.dates),
         step=tuple(1 if x.kind == "night" else 0 for x in nodes),
@@ -190,9 +258,20 @@ def build_model(problem: Problem, selection: Selection | None = None):
                 end=dn,
                 capacity=veh.capacity_books,
                 profile=profiles.index(veh.profile),
-                tw_start_s=_t(problem, week[0], shift_start),
-                tw_end_s=_t(problem, week[-1], shift_end),
-                breaks=tuple(Break(_t(problem, d, lunch_lo), _t(problem, d, lunch_hi), lunch_min * 60) for d in week),
+                tw_start_s=_t(problem, week[0], (hours[k][week[0]] or day_span[week[0]])[0]),
+                tw_end_s=_t(problem, week[-1], (hours[k][week[-1]] or day_span[week[-1]])[1]),
+                # lunch on the days whose hours hold the whole lunch window (not on an evening session)
+                breaks=tuple(
+                    Break(_t(problem, d, lunch_lo), _t(problem, d, lunch_hi), lunch_min * 60)
+                    for d in week
+                    if hours[k][d] and hours[k][d][0] <= lunch_lo and lunch_end <= hours[k][d][1]
+                ),
+                day_windows=None
+                if uniform
+                else tuple(
+                    (_t(problem, d, hours[k][d][0]), _t(problem, d, hours[k][d][1])) if hours[k][d] else None
+                    for d in problem.dates
+                ),
                 name=f"{veh.id}-w{w + 1}",
                 max_driving_per_day_s=int(veh.max_driving_h_per_day * 3600) if veh.max_driving_h_per_day < 24 else None,
             )
@@ -239,25 +318,84 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
         with a reason, a summary and the run's facts (``run["stopped_by"]`` from the solver).
     """
     cfg = problem.config
-    time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan["time_limit_s"])
-    seed = int(seed if seed is not None else cfg.plan["seed"])
+    time_limit_s = float(time_limit_s if time_limit_s is not None else cfg.plan.time_limit_s)
+    seed = int(seed if seed is not None else cfg.plan.seed)
     selection = select_stops(problem)
-    model, nodes, routes = build_model(problem, selection)
-    res = kernel.solve(
-        model,
-        time_limit_s=time_limit_s,
-        seed=seed,
-        backend="ortools",
-        first_solution=cfg.plan.get("first_solution", "auto"),
-        max_iterations=cfg.plan.get("max_iterations"),
-        on_progress=on_progress,
-    )
-    if res.status == "no_solution":
-        raise NoPlanError(
-            f"the solver found no plan in {time_limit_s:.0f} s for {len(problem.villages)} villages and "
-            f"{len(problem.vehicles)} vehicle(s); try a longer --time-limit"
+    floor = cfg.objective.commune_floor_pct
+    boost: dict[str, float] = {}
+    rounds = cfg.objective.floor_rounds if floor > 0 else 0
+    for round_ in range(rounds + 1):
+        model, nodes, routes = build_model(problem, selection, boost)
+        res = kernel.solve(
+            model,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            backend="ortools",
+            first_solution=cfg.plan.first_solution,
+            max_iterations=cfg.plan.max_iterations,
+            on_progress=on_progress,
         )
-    return to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed)
+        if res.status == "no_solution":
+            raise NoPlanError(
+                f"the solver found no plan in {time_limit_s:.0f} s for {len(problem.villages)} villages and "
+                f"{len(problem.vehicles)} vehicle(s); try a longer --time-limit"
+            )
+        plan = to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed)
+        short = communes_below(plan, floor)
+        if not short or round_ == rounds:
+            break
+        for code in short:
+            boost[code] = boost.get(code, 1.0) * FLOOR_BOOST
+    if floor > 0:
+        plan.run["commune_floor"] = floor_report(plan, floor, round_, boost)
+    return plan
+
+
+#: Each re-solve multiplies the weight of a commune below the floor by this.
+FLOOR_BOOST = 3.0
+#: Reasons that no amount of time or weight can overcome.
+CANNOT_SERVE = ("unreachable", "too_far_for_shift", "outside_its_hours")
+
+
+def commune_shares(plan: Plan) -> dict[str, tuple[str, int, int]]:
+    """Per commune code: (name, people, people served at frequency)."""
+    out: dict[str, list] = {}
+    for v in plan.villages:
+        row = out.setdefault(v.commune_code, [v.commune, 0, 0])
+        row[1] += v.population
+        row[2] += v.population if v.at_frequency else 0
+    return {k: (n, p, s) for k, (n, p, s) in out.items()}
+
+
+def communes_below(plan: Plan, floor_pct: float) -> list[str]:
+    """Commune codes whose share of people served at frequency is below ``floor_pct``."""
+    if floor_pct <= 0:
+        return []
+    return sorted(c for c, (_, p, s) in commune_shares(plan).items() if p and 100 * s / p < floor_pct - 1e-9)
+
+
+def floor_report(plan: Plan, floor_pct: float, rounds: int, boost: dict[str, float]) -> dict:
+    """Which communes reach the floor, and for those that do not, exactly why."""
+    cannot = {u.village_id: u.reason for u in plan.unserved if u.reason in CANNOT_SERVE}
+    pops = {v.village_id: v.population for v in plan.villages}
+    below = []
+    for code in communes_below(plan, floor_pct):
+        name, people, served = commune_shares(plan)[code]
+        blocked = [v for v in plan.villages if v.commune_code == code and v.village_id in cannot]
+        servable = people - sum(pops[v.village_id] for v in blocked)
+        if 100 * servable / people < floor_pct:
+            why = (
+                f"only {100 * servable / people:.1f} % of its people live where the fleet can serve them: "
+                + ", ".join(f"{v.name} ({cannot[v.village_id].replace('_', ' ')})" for v in blocked[:8])
+                + (" …" if len(blocked) > 8 else "")
+            )
+        else:
+            why = (
+                f"not enough working time: after {rounds} re-solve(s) raising its weight ×{boost.get(code, 1.0):g}, "
+                f"{100 * served / people:.1f} % of its people are served at frequency; more vehicle-days are needed"
+            )
+        below.append({"commune_code": code, "commune": name, "pct": round(100 * served / people, 1), "why": why})
+    return {"floor_pct": floor_pct, "rounds": rounds, "below": below}
 
 
 def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -> Plan:
@@ -281,7 +419,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
                     walked.setdefault(village_index[w], []).append((day.date.isoformat(), st.stop_id))
             elif st.kind == "site" and st.stop_id in site_index:
                 restocked.setdefault(site_index[st.stop_id], []).append(day.date.isoformat())
-    fp_visits = int(cfg.raw["frequency"]["fixed_point_visits"])
+    fp_visits = cfg.frequency.fixed_point_visits
 
     services, unserved = [], []
     explain = _Explainer(problem, selection)
@@ -293,6 +431,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             channel = "walk"
             dates = [d for d, _ in walked[vi]]
             by = tuple(sorted({sid for _, sid in walked[vi]}))
+            credit = max(walk_credit(problem, vi, float(problem.walk.dist_m[problem.walk.index(b), vi])) for b in by)
         elif vi in selection.fixed_cover and selection.fixed_cover[vi] in restocked:
             si = selection.fixed_cover[vi]
             channel, dates, by = "fixed_point", restocked[si], (problem.sites[si].id,)
@@ -302,6 +441,8 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             if vi in selection.fixed_cover:
                 required = fp_visits
         got = len(dates)
+        if channel != "walk":
+            credit = 1.0
         services.append(
             VillageService(
                 village_id=v.id,
@@ -315,6 +456,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
                 served_by=by,
                 visit_dates=tuple(sorted(dates)),
                 children=v.children,
+                credit=round(credit, 3),
             )
         )
         if got < required:
@@ -322,25 +464,25 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             unserved.append(
                 Unserved(v.id, v.name, v.commune, v.population, reason, detail, visits=got, visits_required=required)
             )
-    budget = cfg.plan.get("max_iterations")
+    budget = cfg.plan.max_iterations
     run = {
         "seed": seed,
         "time_limit_s": time_limit_s,
         "max_iterations": budget,
         "solve_time_s": round(res.solve_time_s, 2),
-        "stopped_by": "time_limit" if res.solve_time_s >= time_limit_s * 0.98 else "work_budget_or_optimum",
+        "stopped_by": res.stopped_by,
         "objective": res.objective,
         "backend": res.backend,
         "improvements": len(res.history),
         "season": cfg.season,
         "start_date": problem.start_date.isoformat(),
-        "weeks": cfg.plan["weeks"],
+        "weeks": cfg.plan.weeks,
         "working_dates": [d.isoformat() for d in problem.dates],
         "vehicles": [vars(v) | {"overnight_kinds": list(v.overnight_kinds)} for v in problem.vehicles],
-        "service": dict(cfg.service),
+        "service": dataclasses.asdict(cfg.service),
         "warnings": list(problem.warnings),
-        "walk_limit_m": cfg.plan.get("walk_limit_m", 0),
-        "fixed_points": bool(cfg.plan.get("fixed_points")),
+        "walk_limit_m": cfg.plan.walk_limit_m,
+        "fixed_points": cfg.plan.fixed_points,
         "stop_selection": {
             "stops": len(selection.stops),
             "mip": selection.mip_status,
@@ -368,6 +510,12 @@ def assemble_plan(problem: Problem, days, services, unserved, run: dict) -> Plan
         villages_total=len(problem.villages),
         run=run,
         notices=tuple(notices),
+        costs=plan_costs(
+            days,
+            problem.config,
+            {v.id: v.profile for v in problem.vehicles},
+            {v.id: v.depot for v in problem.vehicles},
+        ),
     )
 
 
@@ -535,7 +683,7 @@ def _make_day(problem, veh, date, week_idx, events, legs, nodes, selection) -> D
                 served = tuple(v.id for v in members)
                 walkers = served[1:]
             else:
-                books = int(problem.config.raw.get("fixed_points", {}).get("box_books", 100))
+                books = problem.config.fixed_points.box_books
         stops.append(
             Stop(
                 seq=seq,
@@ -561,6 +709,11 @@ def _make_day(problem, veh, date, week_idx, events, legs, nodes, selection) -> D
     return Day(vehicle=veh.id, date=date, week=week_idx + 1, stops=tuple(stops), legs=legs_t)
 
 
+def hm(minutes: int) -> str:
+    """Minutes after midnight as ``HH:MM``."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 class _Explainer:
     """Reasons a person can act on, for villages short of their visits."""
 
@@ -568,11 +721,14 @@ class _Explainer:
         self.p = problem
         self.sel = selection
         cfg = problem.config
-        self.shift_s = (cfg.minutes("shift_end") - cfg.minutes("shift_start")) * 60
-        self.lunch_s = int(cfg.service["lunch_min"]) * 60
-        self.service_s = int(cfg.service["village_service_min"]) * 60
-        self.pen_pp = int(cfg.service["penalty_per_person"])
-        self.walk_m = float(cfg.plan.get("walk_limit_m", 0) or 0)
+        hours = [h for table in vehicle_hours_table(problem) for h in table.values() if h]
+        self.shift_s = max((b - a for a, b in hours), default=0) * 60
+        self.day_span = {d: day_bounds(vehicle_hours_table(problem), d) for d in problem.dates}
+        self.drive_limit_s = max(v.max_driving_h_per_day for v in problem.vehicles) * 3600
+        self.lunch_s = cfg.service.lunch_min * 60
+        self.service_s = cfg.service.village_service_min * 60
+        self.pen_pp = cfg.service.penalty_per_person
+        self.walk_m = float(cfg.plan.walk_limit_m)
 
     def why(self, vi: int, got: int, required: int) -> tuple[str, str]:
         p, sel = self.p, self.sel
@@ -594,6 +750,22 @@ class _Explainer:
             )
             walk = f", and no stop the fleet can reach is within a {self.walk_m:,.0f} m walk" if self.walk_m else ""
             return "unreachable", f"no vehicle of the fleet ({fleet}) can reach it in the {season} season: {far}{walk}"
+        if stop.kind == "village" and not stop_windows(p, self.day_span, v.id, self.service_s):
+            spans = "; ".join(f"{hm(w.start_min)}-{hm(w.end_min)}" for w in v.time_windows)
+            return "outside_its_hours", (
+                f"its time windows ({spans}) never leave {self.service_s / 3600:.1f} h of service "
+                "inside the fleet's working hours"
+            )
+        market = market_dates(p, v.id) if stop.kind == "village" else None
+        if (
+            market is not None
+            and market.required
+            and not stop_windows(p, self.day_span, v.id, self.service_s, only=market.dates)
+        ):
+            return "outside_its_hours", (
+                f"its visits must fall on a market day, and none of the cycle's {len(p.dates)} working day(s) "
+                "is one inside its hours"
+            )
         best_round = math.inf
         for veh in p.vehicles:
             m = p.matrix_for(veh)
@@ -613,6 +785,11 @@ class _Explainer:
                 f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back "
                 f"+ {self.service_s / 3600:.1f} h service + {self.lunch_s / 3600:.1f} h lunch = {need / 3600:.1f} h, "
                 f"more than the {self.shift_s / 3600:.1f} h shift"
+            )
+        if best_round > self.drive_limit_s:
+            return "too_far_for_shift", (
+                f"from the nearest lodging a visit to {where} needs {best_round / 3600:.1f} h of driving there and back, "
+                f"more than the {self.drive_limit_s / 3600:.1f} h of driving a crew may do in a day"
             )
         return "not_enough_time", (
             f"got {got} of {required} visit(s): {where} is reachable ({best_round / 3600:.1f} h there and back from the "

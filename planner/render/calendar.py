@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vRecur
 
+from planner.model.plan import Day, Stop
 from planner.render.document import Lookup, safe_path, visits
 
 TZ_NAME = "Asia/Ho_Chi_Minh"
@@ -29,9 +30,9 @@ class Series:
     """Visits of one stop by one vehicle at one weekday and time, every ``interval`` weeks."""
 
     vehicle: str
-    stop: object  # the first visit's Stop
-    days: list = field(default_factory=list)  # Day of each visit
-    stops: list = field(default_factory=list)  # Stop of each visit
+    stop: Stop  # the first visit's Stop
+    days: list[Day] = field(default_factory=list)  # Day of each visit
+    stops: list[Stop] = field(default_factory=list)  # Stop of each visit
     interval: int = 1  # weeks
 
     @property

@@ -142,7 +142,7 @@ class Document:
 
     @property
     def period(self) -> str:
-        if not self.period_start:
+        if not self.period_start or not self.period_end:
             return ""
         return self.texts.fmt("period", start=self.texts.date(self.period_start), end=self.texts.date(self.period_end))
 
@@ -219,7 +219,7 @@ def plan_period(plan) -> tuple[dt.date | None, dt.date | None]:
 class Lookup:
     """Names and communes of villages and sites, from the area then the plan."""
 
-    def __init__(self, plan, area):
+    def __init__(self, plan, area) -> None:
         self.village_name: dict[str, str] = {}
         self.village_commune: dict[str, str] = {}
         self.village_population: dict[str, int] = {}

@@ -32,7 +32,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import NotRequired, TypedDict, TypeVar
 
 import folium
 import pandas as pd
@@ -41,6 +41,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, mapping
+from shapely.geometry.base import BaseGeometry
 
 from planner.model.area import FIXED_POINT_KINDS, GEO_CRS, METRIC_CRS, Area
 from planner.model.plan import Day, Plan, Stop
@@ -87,7 +88,15 @@ FIXED_POINT_COLOUR = "#6a3d9a"
 VILLAGE_COLOUR = "#2b6cb0"
 NOT_IN_PLAN_COLOUR = "#8a8a8a"
 
-ROAD_STYLE = {
+
+class _RoadStyle(TypedDict):
+    color: str
+    weight: float
+    label: str
+    dash_array: NotRequired[str]
+
+
+ROAD_STYLE: dict[str, _RoadStyle] = {
     "national": {"color": "#d08c00", "weight": 4.5, "label": "Quốc lộ / National road"},
     "provincial": {
         "color": "#e0b000",
@@ -210,8 +219,8 @@ def render_map(plan: Plan, area: Area, path: Path, *, title: str | None = None) 
 class _OfflineMap(folium.Map):
     """A folium map that links no CDN; the page head inlines Leaflet instead."""
 
-    default_js: ClassVar[list[tuple[str, str]]] = []
-    default_css: ClassVar[list[tuple[str, str]]] = []
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
 
 
 class _Raw(Element):
@@ -458,14 +467,23 @@ def _latlon(lon: float, lat: float) -> list[float]:
     return [_r(lat), _r(lon)]
 
 
+_G = TypeVar("_G", bound=BaseGeometry)
+
+
+def _reproject(geom: _G, transformer: Transformer) -> _G:
+    """``geom`` with its coordinates run through ``transformer`` (all x and all y at once)."""
+    # types-shapely only types the interleaved (one (N, 2) array) callable, not interleaved=False's (x, y)
+    return shapely.transform(geom, transformer.transform, interleaved=False)  # type: ignore[arg-type]
+
+
 def _simplify_lonlat(coords: Sequence[Sequence[float]]) -> list[tuple[float, float]]:
     """Simplify a [lon, lat] path to ~10 m and round it; drop repeated points."""
     pts = [(float(c[0]), float(c[1])) for c in coords]
     if len(pts) > 2:
-        metric = shapely.transform(LineString(pts), _TO_METRIC.transform, interleaved=False)
+        metric = _reproject(LineString(pts), _TO_METRIC)
         simple = metric.simplify(SIMPLIFY_TOLERANCE_M, preserve_topology=False)
         if not simple.is_empty and len(simple.coords) >= 2:
-            pts = list(shapely.transform(simple, _TO_GEO.transform, interleaved=False).coords)
+            pts = [(c[0], c[1]) for c in _reproject(simple, _TO_GEO).coords]
     out: list[tuple[float, float]] = []
     for lon, lat in pts:
         p = (_r(lon), _r(lat))
@@ -507,7 +525,7 @@ def _arrow_points(
     """Arrow positions ``(lon, lat, angle)`` along a leg: one per ~5 km, 1 to 4."""
     if len(path) < 2:
         return []
-    metric = shapely.transform(LineString(path), _TO_METRIC.transform, interleaved=False)
+    metric = _reproject(LineString(path), _TO_METRIC)
     length_m = metric.length
     if length_m < 1.0:
         return []
@@ -804,7 +822,15 @@ def _add_sites(m: folium.Map, area: Area, lookup: _Lookup) -> None:
         other.add_to(m)
 
 
-_CHANNEL_STYLE = {
+class _ChannelStyle(TypedDict):
+    color: str
+    fill_color: str
+    weight: float
+    radius: float
+    dash_array: NotRequired[str]
+
+
+_CHANNEL_STYLE: dict[str, _ChannelStyle] = {
     "van_stop": {
         "color": "#ffffff",
         "fill_color": VILLAGE_COLOUR,
@@ -840,16 +866,18 @@ _CHANNEL_STYLE = {
 
 
 def _village_marker(lon, lat, channel, popup_html, name) -> folium.CircleMarker:
-    style = dict(_CHANNEL_STYLE[channel])
-    radius = style.pop("radius")
+    style = _CHANNEL_STYLE[channel]
     marker = folium.CircleMarker(
         _latlon(lon, lat),
-        radius=radius,
+        radius=style["radius"],
         fill=True,
         fill_opacity=0.95,
         opacity=1,
         class_name=f"bm-village bm-{channel}",
-        **style,
+        color=style["color"],
+        fill_color=style["fill_color"],
+        weight=style["weight"],
+        dash_array=style.get("dash_array"),  # None is folium's default
     )
     marker.add_child(_BindPopup(popup_html))
     marker.add_child(_BindTooltip(html.escape(name)))

@@ -119,7 +119,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def P(text: str, style: ParagraphStyle) -> Paragraph:
+def P(text: str | int, style: ParagraphStyle) -> Paragraph:
     """A paragraph of data text: always escaped, never markup."""
     return Paragraph(escape(str(text)), style)
 

@@ -203,6 +203,7 @@ def write_workbook(plan, doc, path: Path) -> Path:
     wb = Workbook()
     used: set[str] = set()
     summary = wb.active
+    assert summary is not None  # a new Workbook always has its first sheet
     summary.title = sheet_title(t["sheet_summary"], used)
     schedule = wb.create_sheet(sheet_title(t["sheet_schedule"], used))
     write_summary_sheet(summary, plan, doc)
