@@ -19,7 +19,16 @@ from planner.render.printables import render_printables
 from planner.render.tables import write_plan_json, write_stops_csv
 
 
-def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: bool = True, map_: bool = True) -> dict:
+def write_outputs(
+    plan,
+    problem,
+    folder: Path,
+    *,
+    lang: str = "vi",
+    printables: bool = True,
+    map_: bool = True,
+    units: str | None = None,
+) -> dict:
     """Write every artefact of a plan into ``folder``.
 
     Parameters
@@ -53,7 +62,7 @@ def write_outputs(plan, problem, folder: Path, *, lang: str = "vi", printables: 
     if printables:
         # issue 10 part 8: the configuration's [document] section names the issuer and the units
         document = problem.config.document.issuer()
-        written["printables"] = render_printables(plan, problem.area, folder, lang=lang, issuer=document)
+        written["printables"] = render_printables(plan, problem.area, folder, lang=lang, issuer=document, units=units)
     return written
 
 
@@ -68,6 +77,7 @@ def run_plan(
     printables: bool = True,
     on_progress=None,
     auto_suffix: bool = False,
+    units: str | None = None,
 ) -> dict:
     """Plan and write one run folder atomically; returns ``{"plan", "problem", "path"}``."""
     if auto_suffix:
@@ -78,7 +88,7 @@ def run_plan(
     if bad:
         raise PlannerError("the plan failed its own checks (a bug; please report it):\n  " + "\n  ".join(bad[:30]))
     with run_folder(Path(out), run, force=force) as tmp:
-        write_outputs(plan, problem, tmp, lang=lang, printables=printables)
+        write_outputs(plan, problem, tmp, lang=lang, printables=printables, units=units)
     return {"plan": plan, "problem": problem, "path": Path(out) / run}
 
 

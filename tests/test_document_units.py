@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from planner.model.errors import InputError
 from planner.render.document import DOCUMENT_DEFAULTS, build_document, document_settings
 from tests.test_printables import make_area, make_plan
 
@@ -40,7 +41,7 @@ def test_issuer_from_document_section():
 
 
 def test_bad_document_section_lists_every_problem():
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(InputError) as err:
         document_settings({"parent": "x", "units": "1999"})
     assert "'parent'" in str(err.value) and "'1999'" in str(err.value)
 
@@ -65,5 +66,5 @@ def test_units_from_the_document_section():
 
 
 def test_units_2025_needs_the_mapping():
-    with pytest.raises(ValueError, match="post2025_commune"):
+    with pytest.raises(InputError, match="post2025_commune"):
         build_document(make_plan(), make_area(), issuer={"date": DAY}, units="2025")

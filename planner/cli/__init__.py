@@ -107,8 +107,6 @@ def overrides_from_args(args) -> dict:
     if getattr(args, "seed", None) is not None:
         plan["seed"] = args.seed
     out: dict = {"plan": plan}
-    if getattr(args, "units", None):  # issue 10 part 8
-        out["document"] = {"units": args.units}
     return out
 
 
@@ -166,6 +164,7 @@ def cmd_plan(args) -> int:
             printables=not args.no_printables,
             on_progress=on_progress,
             auto_suffix=args.run is None,
+            units=args.units,  # issue 10 part 8
         )
     finally:
         stop()

@@ -222,10 +222,10 @@ def sites_from_pbf(path: Path, *, area_polygon=None, sink) -> gpd.GeoDataFrame |
                 kind = "border_post"
             elif a in AMENITY_KIND:
                 kind = AMENITY_KIND[a]
+            elif row.get("barrier") == "border_control":
+                kind = "border_post"
             else:
-                kind = "border_post" if row.get("barrier") == "border_control" else None
-                if kind is None:
-                    continue
+                continue
             cols["id"].append(f"osm-{str(row['osm_type'])[0]}{row['id']}")
             cols["name"].append(name)
             cols["kind"].append(kind)

@@ -472,8 +472,6 @@ def _normalise_types(df: pd.DataFrame, kind: str, sink: _Sink, first_row: int, i
                     )
                     out.append(False)
             df[col] = np.array(out, dtype=bool)
-        elif col in FLOAT_FIELDS:
-            df[col] = pd.Series([_to_float(v) for v in df[col]], index=df.index, dtype=object)
     return df
 
 
@@ -487,23 +485,6 @@ def _to_date_text(v: object) -> object:
         return v.isoformat()
     text = str(v).strip()
     return text or None
-
-
-def _to_float(v: object) -> object:
-    """A number from a cell (decimal comma accepted); None if empty; the text itself if not a number."""
-    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return v
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    text = str(v).strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return str(v)
 
 
 def _commune_lookup(commune_codes: object) -> dict[str, str] | None:

@@ -32,6 +32,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -234,11 +235,11 @@ def path_hours(
             out.append(None)
             continue
         per_seg = np.zeros(len(graph.seg_u))
-        node = b
+        node = int(b)
         while node != a:
             prev = int(pred[i, node])
-            k = seg_of[(prev, node)]
-            per_seg[k] += hours[k]
+            seg = seg_of[(prev, node)]
+            per_seg[seg] += hours[seg]
             node = prev
         out.append(per_seg)
     return out
@@ -252,13 +253,6 @@ def modelled_minutes(
     nodes = _stop_nodes(area, graph, sorted({p.from_id for p in pairs} | {p.to_id for p in pairs}))
     per = path_hours(graph, base_speeds(graph, profile), pairs, nodes)
     return [float(h.sum() * 60) if h is not None else float("inf") for h in per]
-
-
-def _all_reached(hours: list[np.ndarray | None]) -> list[np.ndarray]:
-    """``hours`` once every pair is known reachable (a fitted speed is > 0 wherever the base one is)."""
-    out = [h for h in hours if h is not None]
-    assert len(out) == len(hours)
-    return out
 
 
 def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "class") -> Fit:
@@ -283,14 +277,14 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
                 for p in unreachable
             ]
         )
-    before = _all_reached(maybe_before)
+    before = _reachable(maybe_before)
     meas_h = np.array([p.minutes / 60 for p in pairs])
     x = np.ones(len(keys))
     speed = base.copy()
     last_paths = None
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):
-        per = _all_reached(path_hours(graph, speed, pairs, nodes))
+        per = _reachable(path_hours(graph, speed, pairs, nodes))
         # hours at the *base* speed, by column: time = A @ x with x = 1 / multiplier
         base_h = [np.where(h > 0, graph.seg_len_m / 1000 / np.where(base > 0, base, 1.0), 0.0) for h in per]
         a = np.zeros((len(pairs), len(keys)))
@@ -311,10 +305,10 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
         if paths == last_paths:
             break
         last_paths = paths
-    fitted = _all_reached(path_hours(graph, speed, pairs, nodes))
+    fitted = _reachable(path_hours(graph, speed, pairs, nodes))
     mult = {k: round(float(1 / x[i]), 4) for k, i in col.items()}
     fit = Fit(by=by, multipliers=mult, rounds=rounds)
-    for p, h0, h1 in zip(pairs, before, fitted):
+    for p, h0, h1 in zip(pairs, _reachable(before), fitted):
         fm = float(h1.sum() * 60)
         fit.pairs.append(
             {
@@ -334,6 +328,14 @@ def fit_speeds(area: Area, profile: Profile, pairs: list[Measured], by: str = "c
             seg = np.flatnonzero(graph.seg_road_id == rid)
             fit.road_speed_kph[str(rid)] = round(float(base[seg[0]] * m), 2)
     return fit
+
+
+def _reachable(per: Sequence[np.ndarray | None]) -> list[np.ndarray]:
+    """The per-segment hours of pairs known to be reachable (positive speeds keep them so)."""
+    out = [h for h in per if h is not None]
+    if len(out) != len(per):
+        raise RuntimeError("a measured pair became unreachable while fitting")
+    return out
 
 
 def check_travel_times(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.model.errors import InputError, Problem
 from planner.render.i18n import STRINGS, Texts, tr
 from planner.render.tables import STOPS_COLUMNS, stop_rows
 
@@ -53,20 +54,20 @@ DOCUMENT_ALIASES = {"symbol": "number_prefix", "signatory": "signer_name", "date
 
 
 def document_settings(section: Mapping | None) -> dict:
-    """The ``[document]`` section with aliases resolved; unknown keys or units raise one ValueError."""
+    """The ``[document]`` section with aliases resolved; unknown keys or units raise one InputError."""
     out: dict = {}
     bad = []
+    known = ", ".join(sorted(set(DOCUMENT_DEFAULTS) | set(DOCUMENT_ALIASES)))
     for key, value in dict(section or {}).items():
         canon = DOCUMENT_ALIASES.get(key, key)
         if canon not in DOCUMENT_DEFAULTS and canon not in ("date", "number"):
-            bad.append(f"unknown key {key!r}")
+            bad.append(Problem("config", "[document]", key, value, f"unknown key; known keys: {known}"))
         else:
             out[canon] = value
     if str(out.get("units", "pre2025")) not in UNITS:
-        bad.append(f"units {out['units']!r} must be one of {', '.join(UNITS)}")
+        bad.append(Problem("config", "[document]", "units", out["units"], f"must be one of {', '.join(UNITS)}"))
     if bad:
-        known = ", ".join(sorted(set(DOCUMENT_DEFAULTS) | set(DOCUMENT_ALIASES)))
-        raise ValueError(f"[document]: {'; '.join(bad)} (known keys: {known})")
+        raise InputError(bad)
     return out
 
 
@@ -300,7 +301,12 @@ def regroup_units(look: Lookup, area, units: str) -> dict[str, str]:
                 by_village[vid] = new
     missing = sorted({c for v, c in look.village_commune.items() if v not in by_village and c not in by_code})
     if missing:
-        raise ValueError(f"--units 2025: no post2025_commune for the villages of commune(s) {', '.join(missing)}")
+        raise InputError(
+            [
+                Problem("communes", f"code={c}", "post2025_commune", None, "needed to group by 2025 units")
+                for c in missing
+            ]
+        )
     order = [by_code.get(c) for c in look.commune_order]
     for vid, code in list(look.village_commune.items()):
         look.village_commune[vid] = by_village.get(vid) or by_code[code]
@@ -324,7 +330,7 @@ def build_document(
     look = Lookup(plan, area)
     units = units or str(document_settings(issuer).get("units", DOCUMENT_DEFAULTS["units"]))
     if units not in UNITS:
-        raise ValueError(f"units {units!r} must be one of {', '.join(UNITS)}")
+        raise InputError([Problem("options", "units", "units", units, f"must be one of {', '.join(UNITS)}")])
     new_code = regroup_units(look, area, units)
     start, end = plan_period(plan)
     doc = Document(
