@@ -30,7 +30,8 @@ from pathlib import Path
 
 from benchmarks.baseline import hand_plan
 from planner.io import load_area
-from planner.model.config import DEFAULTS, load_config
+from planner.model.config import PlanSection, load_config
+from planner.model.fairness import fairness_figures
 from planner.planning.bound import population_upper_bound
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
@@ -76,7 +77,7 @@ def row(fleet, season, method, plan, problem, seconds) -> dict:
     }
 
 
-DEFAULT_BUDGET = int(DEFAULTS["plan"]["max_iterations"])
+DEFAULT_BUDGET = PlanSection().max_iterations
 DEFAULT_TIME_CAP_S = 900
 """Safety cap on a default-budget run (the budget stops it first on an idle machine)."""
 CONVERGENCE_COLUMNS = (
@@ -166,6 +167,73 @@ def convergence(args) -> int:
     return 0
 
 
+FAIRNESS_COLUMNS = (
+    "option",
+    "people_reached",
+    "people_reached_pct",
+    "people_at_freq",
+    "people_at_freq_pct",
+    "worst_commune",
+    "worst_commune_pct",
+    "commune_gini",
+    "villages_never_reached",
+    "cost_vnd",
+    "km",
+    "solve_s",
+    "checker",
+)
+FAIRNESS_SCENARIOS = ("baseline", "fair_people_only", "fair_first_visits", "fair_weights", "fair_commune_floor")
+
+
+def fairness(args) -> int:
+    """For each fairness option (a scenario of data/scenarios/): people, worst commune, spread, never reached, cost."""
+    area = load_area()
+    rows = []
+    for name in FAIRNESS_SCENARIOS:
+        over: dict = {"plan": {"start_date": args.start_date, "weeks": args.weeks}}
+        if args.max_iterations:
+            over["plan"]["max_iterations"] = args.max_iterations
+        cfg = load_config(ROOT / "data" / "scenarios" / f"{name}.toml", over)
+        problem = build_problem(area, cfg)
+        t0 = time.monotonic()
+        plan = solve(problem)
+        seconds = time.monotonic() - t0
+        s, f = plan.summary(), fairness_figures(plan)
+        total = max(1, s["population_total"])
+        rows.append(
+            {
+                "option": name,
+                "people_reached": s["population_served"],
+                "people_reached_pct": round(100 * s["population_served"] / total, 1),
+                "people_at_freq": s["population_served_at_frequency"],
+                "people_at_freq_pct": round(100 * s["population_served_at_frequency"] / total, 1),
+                "worst_commune": f["worst_commune"],
+                "worst_commune_pct": f["worst_commune_pct"],
+                "commune_gini": f["commune_gini"],
+                "villages_never_reached": f["villages_never_reached"],
+                "cost_vnd": f"{s['cost_vnd']:,}",
+                "km": s["distance_km"],
+                "solve_s": round(seconds, 1),
+                "checker": "ok" if not violations(plan, problem) else "FAILED",
+            }
+        )
+        print(f"{name}: {rows[-1]['people_reached_pct']} % reached, worst {f['worst_commune']}", file=sys.stderr)
+    lines = [
+        f"# Fairness options on the district ({dt.date.today().isoformat()})",
+        "",
+        f"Default Mường Tè data (modelled), {args.weeks}-week cycle from {args.start_date}, one van, dry season; "
+        "each row is a scenario of `data/scenarios/` (`baseline` is the default objective). `people_reached`: "
+        "people counted as served by at least one visit (walkers with their credit); `people_at_freq`: served as "
+        "often as required; `commune_gini`: Gini coefficient of the communes' coverage rates weighted by population "
+        "(0 = equal). Cost per cycle in VND (fuel, per diem, lodging). Command: `python -m benchmarks.district "
+        f"--fairness --weeks {args.weeks} --start-date {args.start_date}"
+        + (f" --max-iterations {args.max_iterations}" if args.max_iterations else "")
+        + "`.",
+    ]
+    write_table(args.out, "fairness", lines, FAIRNESS_COLUMNS, rows)
+    return 0
+
+
 def write_table(out: Path, stem: str, lines: list[str], columns, rows: list[dict]) -> None:
     """Print the heading ``lines`` and a table of ``rows``; write ``stem.md`` and ``stem.csv`` in ``out``."""
     lines = [*lines, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -183,6 +251,7 @@ def write_table(out: Path, stem: str, lines: list[str], columns, rows: list[dict
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--convergence", action="store_true", help="default vs big budget, and the bound")
+    ap.add_argument("--fairness", action="store_true", help="each fairness option: people, worst commune, cost")
     ap.add_argument("--multiplier", type=int, default=15, help="the big budget, in default budgets")
     ap.add_argument("--big", nargs="*", default=["default"], help="cases run at the big budget too")
     ap.add_argument("--big-time-limit", type=float, default=1800, help="safety cap of a big-budget run (s)")
@@ -194,6 +263,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.convergence:
         return convergence(args)
+    if args.fairness:
+        return fairness(args)
     area = load_area()
     rows = []
     for vans in (1, 2):

@@ -206,3 +206,32 @@ def test_main_check_exit_codes_and_report(capsys, tmp_path):
     assert "Traceback" not in out
     assert main_check([str(tmp_path / "nowhere")]) == 2
     assert "data folder not found" in capsys.readouterr().out
+
+
+def test_validator_and_planner_join_roads_the_same_way(tmp_path):
+    """Two roads whose ends are 0.4 m apart across a 1 m grid line (x = …530.32 and …530.72 m in UTM, east
+    of the depot): both the validator and the planner's road graph join them, so a village on the
+    second road is reachable from the depot on the first."""
+    import numpy as np
+    import shapely
+    from conftest import LAT0, load_area, lon_at, write_area
+
+    from planner.model.config import load_config
+    from planner.planning.network import build_graph, travel_matrices
+
+    a_end, b_start = 4.9999, 5.0003  # km: x = 298530.32 and 298530.72 m in UTM 48N
+    folder = write_area(
+        tmp_path / "snap",
+        villages=[("V", "Bản Xa", 8.0, 100)],
+        roads=[
+            ("A", "commune", 0.0, a_end, [(lon_at(0.0), LAT0), (lon_at(a_end), LAT0)]),
+            ("B", "commune", b_start, 10.0, [(lon_at(b_start), LAT0), (lon_at(10.0), LAT0)]),
+        ],
+    )
+    area = load_area(folder)
+    lines_m = np.asarray(area.roads.to_crs("EPSG:32648").geometry.values)
+    labels, _ = road_components(shapely.from_wkb(shapely.to_wkb(lines_m)), snap_m=1.0)
+    assert labels[0] == labels[1]  # the validator: one component
+    graph = build_graph(area)
+    m = travel_matrices(area, load_config().profile("van"), graph)
+    assert m.reachable(m.index("DEPOT"), m.index("V"))  # the planner: the same component

@@ -6,7 +6,11 @@ import math
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
 from planner.io.safe import fold
 
@@ -36,3 +40,19 @@ def clip_lines(gdf: gpd.GeoDataFrame, area_polygon) -> gpd.GeoDataFrame:
     clipped = clipped.reset_index(drop=True)
     clipped.attrs.update(attrs)
     return clipped
+
+
+def join_vertices(xy: np.ndarray, snap_m: float) -> np.ndarray:
+    """Which road vertices are one node: a label per vertex (metric coordinates).
+
+    Vertices closer than ``snap_m`` metres are joined, found with a k-d tree (so two ends 0.4 m
+    apart across a grid line meet), and chains of such pairs form one node. The validator and the
+    planner's road graph both join roads with this function, so they agree on what is connected.
+    """
+    n = len(xy)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    pairs = cKDTree(xy).query_pairs(r=snap_m, output_type="ndarray")
+    merge = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(merge, directed=False)
+    return label.astype(np.int64)

@@ -40,11 +40,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
-from planner.io.common import VIETNAM_BOX, feature_label, norm_header
+from planner.io.common import VIETNAM_BOX, feature_label, join_vertices, norm_header
 from planner.model.area import (
     COMMUNE_FIELDS,
     METRIC_CRS,
@@ -560,9 +557,7 @@ def road_components(lines_m: np.ndarray, snap_m: float = DEFAULT_SNAP_M) -> tupl
     parts, owner = shapely.get_parts(lines_m, return_index=True)
     xy, part_of = shapely.get_coordinates(parts, return_index=True)
     n = len(xy)
-    pairs = cKDTree(xy).query_pairs(r=snap_m, output_type="ndarray") if n else np.empty((0, 2), int)
-    merge = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, node = connected_components(merge, directed=False)
+    node = join_vertices(xy, snap_m)
     same = part_of[1:] == part_of[:-1] if n else np.empty(0, bool)
     k = np.flatnonzero(same & (node[1:] != node[:-1]))
     graph = nx.Graph()

@@ -39,6 +39,7 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from planner.io.common import join_vertices
 from planner.model.area import METRIC_CRS, ROAD_CLASSES, Area
 from planner.model.config import Profile
 from planner.model.matrices import UNREACHABLE, Matrices
@@ -168,8 +169,9 @@ def build_graph(area: Area) -> RoadGraph:
         )
     all_m = np.vstack(coords_m)
     all_ll = np.vstack(coords_ll)
-    keys = np.round(all_m / SNAP_M).astype(np.int64)
-    uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    # vertices closer than SNAP_M are one node: the validator joins roads with the same function
+    label = join_vertices(all_m, SNAP_M)
+    uniq, first, inverse = np.unique(label, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     xy = all_m[first]
     lonlat = all_ll[first]

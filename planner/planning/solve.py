@@ -84,6 +84,13 @@ def stop_windows(problem: Problem, day_span: dict, village_id: str | None, servi
     return tuple(out)
 
 
+def carried_over(problem: Problem, members) -> bool:
+    """Whether a stop serves a village carried over from an earlier cycle (its priority was raised)."""
+    return any(problem.villages[m].priority > 1 for m in members)
+
+
+#: A carried-over village's first visit after the first week loses this share of its value.
+CARRY_OVER_LATE_SHARE = 0.5
 #: A pinned visit is worth this many times an ordinary one, so the search keeps it whenever it fits.
 PIN_WEIGHT = 1000
 #: A pinned time holds within this many minutes either side.
@@ -211,6 +218,11 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
             if c < len(pins):  # a pinned visit: its date (and time), worth far more than any other
                 alternatives = [(pinned_windows(problem, day_span, own, svc_s, pins[c]), 0)]
                 value *= PIN_WEIGHT
+            elif c == 0 and own and carried_over(problem, st.members) and len(problem.weeks) > 1:
+                # carried over from a cycle that missed it: its first visit comes in the first week
+                early = stop_windows(problem, day_span, own, svc_s, only=set(problem.weeks[0]))
+                if early:
+                    alternatives = [(early, 0), (win, int(round(CARRY_OVER_LATE_SHARE * value)))]
             elif market is not None and not market.required:
                 on_market = stop_windows(problem, day_span, own, svc_s, only=market.dates)
                 if on_market:  # a market-day visit, or any other day at the cost of the market bonus
