@@ -9,6 +9,7 @@ minutes after midnight internally; a visit must start and end inside one interva
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ def _days(text: str) -> frozenset[int]:
     return frozenset(out)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_time_windows(text: object) -> tuple[DailyWindow, ...]:
     """Parse a time-window text; ``()`` for an empty value.
 

@@ -61,6 +61,36 @@ class SiteRow:
     lat: float
 
 
+def cycle_calendar(config: Config) -> tuple[tuple[dt.date, ...], tuple[tuple[dt.date, ...], ...]]:
+    """The cycle's working dates and the same dates by week of the cycle.
+
+    Raises
+    ------
+    NoPlanError
+        The cycle has no working day (the calendar's numbers are quoted).
+    """
+    dates = tuple(config.working_dates())
+    if not dates:
+        raise NoPlanError(
+            f"no working day between {config.start_date} and {config.end_date}"
+            f" (working days {', '.join(config.plan.working_days)}, "
+            f"holidays {[d.isoformat() for d in config.plan.holidays]})"
+        )
+    weeks: dict[int, list[dt.date]] = {}
+    for d in dates:
+        weeks.setdefault((d - config.start_date).days // 7, []).append(d)
+    return dates, tuple(tuple(w) for _, w in sorted(weeks.items()))
+
+
+def depot_problems(config: Config, site_ids: set[str]) -> list[InputProblem]:
+    """A problem for every vehicle whose depot is not one of the sites."""
+    return [
+        InputProblem("config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})")
+        for v in config.vehicles
+        if v.depot not in site_ids
+    ]
+
+
 @dataclass(frozen=True)
 class Problem:
     """Everything the solver needs, validated and read-only."""
@@ -101,24 +131,8 @@ class Problem:
         InputError
             A vehicle's depot is not a site, or its profile has no matrices.
         """
-        dates = tuple(config.working_dates())
-        if not dates:
-            raise NoPlanError(
-                f"no working day between {config.start_date} and {config.end_date}"
-                f" (working days {', '.join(config.plan.working_days)}, "
-                f"holidays {[d.isoformat() for d in config.plan.holidays]})"
-            )
-        weeks: dict[int, list[dt.date]] = {}
-        for d in dates:
-            weeks.setdefault((d - config.start_date).days // 7, []).append(d)
-        site_ids = {s.id for s in sites}
-        problems = [
-            InputProblem(
-                "config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})"
-            )
-            for v in config.vehicles
-            if v.depot not in site_ids
-        ] + [
+        dates, weeks = cycle_calendar(config)
+        problems = depot_problems(config, {s.id for s in sites}) + [
             InputProblem("config", f"vehicle id={v.id}", "profile", v.profile, "no travel matrices for this profile")
             for v in config.vehicles
             if v.profile not in matrices
@@ -129,7 +143,7 @@ class Problem:
             area=area,
             config=config,
             dates=dates,
-            weeks=tuple(tuple(w) for _, w in sorted(weeks.items())),
+            weeks=weeks,
             villages=tuple(villages),
             sites=tuple(sites),
             vehicles=config.vehicles,

@@ -8,9 +8,8 @@ from planner.model.area import Area
 from planner.model.calendar import DailyWindow, parse_market_days, parse_time_windows
 from planner.model.config import Config
 from planner.model.errors import InputError
-from planner.model.errors import Problem as InputProblem
 from planner.model.matrices import UNREACHABLE
-from planner.model.problem import Problem, SiteRow, VillageRow, visits_required
+from planner.model.problem import Problem, SiteRow, VillageRow, cycle_calendar, depot_problems, visits_required
 from planner.planning.network import build_graph, travel_matrices
 
 
@@ -42,18 +41,10 @@ def build_problem(area: Area, config: Config) -> Problem:
     """
     vehicles = config.vehicles
     site_ids = set(area.sites["id"].astype(str))
-    missing = [v for v in vehicles if v.depot not in site_ids]
-    if missing:  # say so before computing matrices
-        raise InputError(
-            [
-                InputProblem(
-                    "config", f"vehicle id={v.id}", "depot", v.depot, f"no site with this id (sites: {len(site_ids)})"
-                )
-                for v in missing
-            ]
-        )
-    if not config.working_dates():
-        Problem.assemble(config, (), (), {})  # raises NoPlanError with the calendar's numbers
+    problems = depot_problems(config, site_ids)
+    if problems:  # say so before computing matrices
+        raise InputError(problems)
+    cycle_calendar(config)  # raises NoPlanError before the matrices are computed
     graph = build_graph(area)
     matrices = {}
     for v in vehicles:

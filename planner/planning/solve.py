@@ -29,6 +29,7 @@ import numpy as np
 from planner.engine import kernel
 from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Precedence, RoutingModel, VehicleSpec
 from planner.model.errors import NoPlanError
+from planner.model.fairness import commune_coverage
 from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
 from planner.model.problem import Problem, books_for, min_spacing_days
 from planner.planning.bound import population_upper_bound
@@ -403,21 +404,11 @@ FLOOR_BOOST = 3.0
 CANNOT_SERVE = ("unreachable", "too_far_for_shift", "outside_its_hours")
 
 
-def commune_shares(plan: Plan) -> dict[str, tuple[str, int, int]]:
-    """Per commune code: (name, people, people served at frequency)."""
-    out: dict[str, list] = {}
-    for v in plan.villages:
-        row = out.setdefault(v.commune_code, [v.commune, 0, 0])
-        row[1] += v.population
-        row[2] += v.population if v.at_frequency else 0
-    return {k: (n, p, s) for k, (n, p, s) in out.items()}
-
-
 def communes_below(plan: Plan, floor_pct: float) -> list[str]:
     """Commune codes whose share of people served at frequency is below ``floor_pct``."""
     if floor_pct <= 0:
         return []
-    return sorted(c for c, (_, p, s) in commune_shares(plan).items() if p and 100 * s / p < floor_pct - 1e-9)
+    return sorted(c for c, (_, p, s) in commune_coverage(plan).items() if p and 100 * s / p < floor_pct - 1e-9)
 
 
 def floor_report(plan: Plan, floor_pct: float, rounds: int, boost: dict[str, float]) -> dict:
@@ -425,8 +416,9 @@ def floor_report(plan: Plan, floor_pct: float, rounds: int, boost: dict[str, flo
     cannot = {u.village_id: u.reason for u in plan.unserved if u.reason in CANNOT_SERVE}
     pops = {v.village_id: v.population for v in plan.villages}
     below = []
+    coverage = commune_coverage(plan)
     for code in communes_below(plan, floor_pct):
-        name, people, served = commune_shares(plan)[code]
+        name, people, served = coverage[code]
         blocked = [v for v in plan.villages if v.commune_code == code and v.village_id in cannot]
         servable = people - sum(pops[v.village_id] for v in blocked)
         if 100 * servable / people < floor_pct:
@@ -770,9 +762,10 @@ class _Explainer:
         self.p = problem
         self.sel = selection
         cfg = problem.config
-        hours = [h for table in vehicle_hours_table(problem) for h in table.values() if h]
+        table = vehicle_hours_table(problem)
+        hours = [h for by_date in table for h in by_date.values() if h]
         self.shift_s = max((b - a for a, b in hours), default=0) * 60
-        self.day_span = {d: day_bounds(vehicle_hours_table(problem), d) for d in problem.dates}
+        self.day_span = {d: day_bounds(table, d) for d in problem.dates}
         self.lunch_s = cfg.service.lunch_min * 60
         self.service_s = cfg.service.village_service_min * 60
         self.pen_pp = cfg.service.penalty_per_person
