@@ -72,7 +72,7 @@ def retime(day: Day, problem, vehicle, fixed: dict[str, int], req: EditRequest) 
     ``fixed`` maps a stop id to the minute of the day it must not arrive before (a pinned time).
     """
     cfg = problem.config
-    m = problem.matrix_for(vehicle)
+    m = problem.matrix_for(vehicle, day.date)
     shift = (cfg.vehicle_hours(vehicle, day.date) or (cfg.minutes("shift_start"), 0))[0]
     lunch_lo, lunch_hi = cfg.minutes("lunch_earliest"), cfg.minutes("lunch_latest_end")
     lunch_len = cfg.service.lunch_min
@@ -140,7 +140,7 @@ def new_stop(problem, village_id: str) -> Stop:
 def insert(day: Day, stop: Stop, problem, vehicle, when: int | None) -> Day:
     """``day`` with ``stop`` inserted at its time, or where it adds the least driving."""
     core = [s for s in day.stops if s.kind != "lunch"]
-    m = problem.matrix_for(vehicle)
+    m = problem.matrix_for(vehicle, day.date)
     if when is not None:
         pos = next(
             (
