@@ -226,3 +226,28 @@ def test_a_road_closed_all_cycle_leaves_the_village_unreachable_with_the_reason(
     plan, _ = plan_for(area, config(plan={"weeks": 2}))
     (u,) = [u for u in plan.unserved if u.village_id == "V"]
     assert u.reason == "unreachable" and "closed" in u.detail
+
+
+def test_a_workspace_closure_with_an_end_date_closes_only_its_weeks(tmp_path):
+    # Closure of R from Wed 2026-12-09 until Fri 2026-12-11; the van works Mondays and
+    # Wednesdays, so week 2 of three holds a closed working day and gets its own matrices
+    # without R, for its Monday too (one trip per week): V ~48 min by the detour. Weeks 1 and 3
+    # keep R (15 min).
+    from planner.planning.build import build_problem
+    from planner.workspace.replan import apply_closures
+
+    area = _detour_area(tmp_path, None, None)
+    closed, problems = apply_closures(area, {"R": (dt.date(2026, 12, 9), dt.date(2026, 12, 11))}, set())
+    assert problems == [] and "R" in set(closed.roads["id"])
+    problem = build_problem(closed, config(plan={"weeks": 3, "working_days": ["Mon", "Wed"]}))
+    van = problem.vehicles[0]
+    minutes = [
+        problem.matrix_for(van, d).time_s[problem.matrices["van"].index("DEPOT"), problem.matrices["van"].index("V")]
+        / 60
+        for d in (dt.date(2026, 11, 30), dt.date(2026, 12, 7), dt.date(2026, 12, 14))
+    ]
+    assert minutes[0] == pytest.approx(15, abs=0.5) and minutes[2] == pytest.approx(15, abs=0.5)
+    assert 40 <= minutes[1] <= 55
+    # without dates the road is removed for the whole plan
+    gone, _ = apply_closures(area, {"R"}, set())
+    assert "R" not in set(gone.roads["id"])

@@ -261,7 +261,13 @@ def edit_run(
     meta = run_meta(run_dir)
     plan = load_run_plan(run_dir)
     rp = meta.get("replan", {})
-    area2, problems = apply_closures(area, set(rp.get("close_roads", [])), set(rp.get("close_places", [])))
+    roads: set[str] | dict[str, tuple[dt.date, dt.date | None]] = set(rp.get("close_roads", []))
+    if "road_closures" in rp:  # dated closures (see replan.apply_closures)
+        roads = {
+            r: (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None)
+            for r, (a, b) in rp["road_closures"].items()
+        }
+    area2, problems = apply_closures(area, roads, set(rp.get("close_places", [])))
     if problems:
         raise InputError(problems)
     problem = build_problem(area2, make_config(raw))
