@@ -12,6 +12,12 @@ limit. The ``k``-th visit of a stop in the cycle is worth::
 
     value(stop, k) = penalty_per_person × Σ_v∈stop weight(v) × credit(v) × (first_visit_factor if k = 1 else 1)
 
+A reading session at an active school (its ``k``-th in the cycle, on a date inside its term and
+hours) is worth its pupils, the children of the villages within the school's
+``coverage_radius_m`` on foot::
+
+    value(school, k) = penalty_per_person × max(1, pupils) × (first_visit_factor if k = 1 else 1)
+
 The solver minimises ``Σ value of visits not made + driving seconds + night_away_cost × nights``,
 i.e. it maximises the value served net of the fleet's time. With the commune floor on, the
 weights of communes below the floor are raised and the plan is solved again (``floor_rounds``).
@@ -22,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from planner.model.matrices import UNREACHABLE
-from planner.model.problem import Problem
+from planner.model.problem import Problem, SiteRow
 
 #: Walking credit below this is treated as no credit (the village is not counted as walking).
 MIN_CREDIT = 1e-9
@@ -79,3 +85,17 @@ def visit_value(problem: Problem, weights: np.ndarray, members, credits, first: 
     base = sum(weights[m] * c for m, c in zip(members, credits))
     factor = o.first_visit_factor if first else 1.0
     return int(round(problem.config.service.penalty_per_person * max(base, 1.0) * factor))
+
+
+def school_pupils(problem: Problem, school: SiteRow) -> int:
+    """Children of the villages within the school's ``coverage_radius_m`` on foot (0 without walking)."""
+    walk = problem.walk
+    if walk is None:
+        return 0
+    return sum(v.children for v in problem.villages if walk.dist_m[school.loc, v.loc] <= school.coverage_radius_m)
+
+
+def school_value(problem: Problem, school: SiteRow, first: bool) -> int:
+    """``value(school, k)`` in objective units of a reading session at a school."""
+    factor = problem.config.objective.first_visit_factor if first else 1.0
+    return int(round(problem.config.service.penalty_per_person * max(1, school_pupils(problem, school)) * factor))
