@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import functools
 import datetime as dt
+import functools
 from pathlib import Path
 
 import hypothesis.strategies as st
