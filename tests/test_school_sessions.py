@@ -1,6 +1,7 @@
 """School sessions: a reading session at an active school, only inside its term and its hours.
 
-The tiny area: the depot at km 0, a commune road east to km 10 (20 km/h, so 15 min to km 5),
+The tiny area: the depot at km 0, a commune road east to km 10 (20 km/h, so 15 min to km 5; split
+at km 5),
 the school "SCH" at km +5 and the village V1 (90 people, 30 children) beside it at km +5.2.
 Every solved plan is refereed by the independent checker (``plan_for``).
 """
@@ -26,7 +27,7 @@ def school_area(folder, term, hours):
     write_area(
         folder,
         villages=[("V1", "Bản Một", 5.2, 90)],
-        roads=[("R1", "commune", 0.0, 10.0)],
+        roads=[("R1", "commune", 0.0, 5.0), ("R2", "commune", 5.0, 10.0)],  # a vertex at the school
         sites=[("SCH", "Điểm trường Một", "school", 5.0, False, 3000, False)],
     )
     sites = gpd.read_file(folder / "sites.geojson")
@@ -45,6 +46,22 @@ def school_config(**plan):
 
 def sessions(plan):
     return [(d.date, s.arrival.time(), s.departure.time()) for d in plan.days for s in d.stops if s.stop_id == "SCH"]
+
+
+def test_a_session_is_worth_its_pupils_as_children_of_their_village(tmp_path):
+    # V1 (90 people, 30 children) is 200 m from the school, inside its 3,000 m radius. With no
+    # remoteness weight, weight(V1) = 90 + 1 × 30 = 120; its 30 children count 120 × 30 × (1 + 1) / 120
+    # = 60; the first session is worth 100,000 × 60 × 10 = 60,000,000, a second 6,000,000.
+    from planner.planning.build import build_problem
+    from planner.planning.objective import school_value, village_weights
+
+    area = school_area(tmp_path / "v", "2026-09-05..2027-01-16", "Mon-Fri 07:30-11:00")
+    cfg = school_config().replace(objective={"remote_weight_per_h": 0.0})
+    problem = build_problem(area, cfg)
+    (school,) = problem.schools()
+    weights = village_weights(problem)
+    assert school_value(problem, weights, school, first=True) == 60_000_000
+    assert school_value(problem, weights, school, first=False) == 6_000_000
 
 
 def test_term_and_hours_grammar():
@@ -69,7 +86,6 @@ def test_a_session_inside_hours_0730_1100(tmp_path):
     ((date, start, end),) = sessions(plan)
     assert dt.time(7, 30) <= start and end <= dt.time(11, 0)
     assert (dt.datetime.combine(date, end) - dt.datetime.combine(date, start)) == dt.timedelta(minutes=45)
-    # the session is worth its pupils: V1's 30 children are within the 3,000 m radius
     (row,) = plan.run["school_sessions"]
     assert row["sessions"] == 1 and row["dates"] == [date.isoformat()]
 

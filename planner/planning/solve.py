@@ -258,7 +258,7 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
         gap = int(min_spacing_days(cfg, cfg.frequency.school_visits) * DAY_S) - DAY_S // 2
         prev = []
         for c in range(cfg.frequency.school_visits):
-            value = school_value(problem, school, first=c == 0)
+            value = school_value(problem, weights, school, first=c == 0)
             info = NodeInfo("site", school.loc, copy=c, site=problem.sites.index(school))
             here = [add(info, session_s, win, box, value, None, reach)]
             precedences.extend(Precedence(a, b, max(0, gap)) for a in prev for b in here)
