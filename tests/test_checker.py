@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
+import functools
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -32,7 +33,7 @@ from conftest import config, lon_at, write_area
 from hypothesis import HealthCheck, given, settings
 
 from planner.io import load_area
-from planner.model.calendar import parse_time_windows
+from planner.model.calendar import parse_term, parse_time_windows
 from planner.model.plan import Day, Plan
 from planner.model.problem import Problem
 from planner.planning import checker
@@ -328,6 +329,36 @@ def break_status(plan, problem):
     return dataclasses.replace(plan, status="ok"), problem
 
 
+@functools.cache
+def school_plan() -> tuple[Plan, Problem]:
+    """A second, tiny instance with a school session: the depot, village V and school S 15 min apart
+    (from plain arrays), S in term all cycle and open Mon-Fri 07:30-16:30."""
+    cfg = config()
+    t = [[0, 900, 900], [900, 0, 60], [900, 60, 0]]
+    d = [[0, 5000, 5000], [5000, 0, 300], [5000, 300, 0]]
+    problem = Problem.from_arrays(
+        cfg,
+        village_ids=["V"],
+        populations=[90],
+        site_ids=["DEPOT", "S"],
+        site_kinds=["depot", "school"],
+        time_s=t,
+        dist_m=d,
+    )
+    problem = edit_site(
+        problem, "S", term=parse_term("2026-09-05..2027-01-16"), hours=parse_time_windows("Mon-Fri 07:30-16:30")
+    )
+    plan = solve(problem)
+    assert any(s.stop_id == "S" for d in plan.days for s in d.stops) and violations(plan, problem) == []
+    return plan, problem
+
+
+def break_school_term(plan, problem):
+    """The school's term ended the day before its session (the plan is the tiny school instance's)."""
+    plan, problem = school_plan()
+    return plan, edit_site(problem, "S", term=parse_term("2026-09-05..2026-11-29"))
+
+
 BREAKS = [
     ("day", break_seq),
     ("day", break_week),
@@ -355,6 +386,7 @@ BREAKS = [
     ("visits", break_visit_dates),
     ("spacing", break_spacing),
     ("restock", break_restock),
+    ("school", break_school_term),
     ("unserved", break_reason_too_far),
     ("unserved", break_reason_unreachable),
     ("unserved", break_reason_reachable),

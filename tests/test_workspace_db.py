@@ -10,6 +10,8 @@ import datetime as dt
 import multiprocessing as mp
 import sqlite3
 
+import geopandas as gpd
+import openpyxl
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -220,6 +222,20 @@ def test_record_is_idempotent_and_a_corrected_file_replaces_with_an_audit(db_url
         == 0
     )
     assert check_report_workbook(out / "report.xlsx", expected_figures(filled, 4000.0)) > 50
+    # --units 2025: the tiny data has no post2025_commune, so exit 2 naming the commune; once its one
+    # commune says it merged into "Xã Mới", the per-commune sheet has that one row, equal to the total
+    rep = ["report", "--from", "2026-11-30", "--to", "2026-12-06", "--out", str(tmp_path / "rep25")]
+    rep += ["--data", str(tiny[0]), "--db", db_url, "--units", "2025"]
+    capsys.readouterr()
+    assert cli.main(rep) == 2
+    assert "code=00001" in capsys.readouterr().err
+    communes = gpd.read_file(tiny[0] / "communes.geojson")
+    communes["post2025_commune"] = "Xã Mới"
+    communes.to_file(tiny[0] / "communes.geojson", driver="GeoJSON")
+    assert cli.main(rep) == 0
+    sheet = openpyxl.load_workbook(tmp_path / "rep25" / "report.xlsx")["Theo xã"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert [r[0] for r in rows] == ["Xã (từ 1/7/2025)", "Xã Mới", "Tổng cộng"] and rows[1][1:] == rows[2][1:]
 
 
 def test_an_interrupted_record_writes_nothing(db_url, tiny, tmp_path, monkeypatch):

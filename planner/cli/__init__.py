@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--sequential", action="store_true")
     cmp_.add_argument("--dask", default=None, help="address of a Dask scheduler (or env PLANNER_DASK_ADDRESS)")
     cmp_.add_argument("--lang", choices=("vi", "en"), default="vi")
+    cmp_.add_argument(
+        "--units",
+        choices=("pre2025", "2025"),
+        default="pre2025",
+        help="group the per-commune figures by these communes",
+    )
     cmp_.add_argument("--quiet", action="store_true")
     # issue 10 (begin): calibrate, import-osm
     cal = sub.add_parser("calibrate", help="fit road speeds to measured driving times (travel_times.csv)")

@@ -17,6 +17,7 @@ from planner.comparison.run import (
 )
 from planner.io import load_area
 from planner.io.runs import free_name, run_folder
+from planner.model.area import units_2025
 from planner.model.errors import NoPlanError, OutputExistsError
 
 
@@ -62,6 +63,8 @@ def main_compare(args) -> int:
     overrides = {"plan": {"time_limit_s": args.time_limit}} if getattr(args, "time_limit", None) is not None else None
     scenarios = load_scenarios(args.scenarios, overrides)
     area = load_area(args.data)
+    if getattr(args, "units", "pre2025") == "2025":
+        units_2025(area)  # the data must map every commune to its 2025 commune: say so before solving
     mode, address = choose_mode(getattr(args, "sequential", False), getattr(args, "dask", None))
 
     name = args.run or free_name(args.out, dt.datetime.now().strftime("compare-%Y%m%d-%H%M%S"))
@@ -82,7 +85,7 @@ def main_compare(args) -> int:
     if len(failed) == len(results):
         raise NoPlanError("no scenario could be planned:\n" + "\n".join(f"  {r.name}: {r.error}" for r in failed))
     with run_folder(Path(args.out), name, force=args.force) as tmp:
-        write_comparison(results, area, tmp, lang=args.lang)
+        write_comparison(results, area, tmp, lang=args.lang, units=getattr(args, "units", "pre2025"))
     path = Path(args.out) / name
     if not args.quiet:
         print_table(results)

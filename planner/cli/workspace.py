@@ -114,6 +114,9 @@ def register(sub) -> dict:
     p.add_argument("--cost-per-km", type=float, default=4000.0, help="VND per km (default 4,000)")
     p.add_argument("--data", type=Path, default=None)
     p.add_argument("--force", action="store_true")
+    p.add_argument(
+        "--units", choices=("pre2025", "2025"), default="pre2025", help="group the per-commune rows by these communes"
+    )
     add_db(p)
     p = sub.add_parser("audit", help="who changed what, and when (newest first)")
     p.add_argument("--entity", default=None, help="plan, visit, restock, pin, road, place, dataset")
@@ -195,7 +198,10 @@ def after_plan(args, result, ctx) -> None:
         f"  registered in the workspace as a draft ({ctx['kind']}); publish it with: planner publish {result['path'].name}"
     )
     if ctx.get("closed"):
-        print("  closed in the workspace for these dates (roads kept out of the weeks they touch; places left out): " + ", ".join(ctx["closed"]))
+        print(
+            "  closed in the workspace for these dates (roads kept out of the weeks they touch; places left out): "
+            + ", ".join(ctx["closed"])
+        )
     if ctx["carry"]:
         print(f"  {len(ctx['carry'])} village(s) carried over from earlier cycles get a higher priority")
     missed = unmet_pins(result["plan"], ctx["pins"])
@@ -360,7 +366,14 @@ def report_with(args, ws) -> int:
     out = args.out or DEFAULT_OUT / f"report-{args.date_from:%Y%m%d}-{args.date_to:%Y%m%d}"
     area = load_area(args.data)
     paths = write_report(
-        ws, args.date_from, args.date_to, Path(out), cost_per_km=args.cost_per_km, area=area, force=args.force
+        ws,
+        args.date_from,
+        args.date_to,
+        Path(out),
+        cost_per_km=args.cost_per_km,
+        area=area,
+        force=args.force,
+        units=getattr(args, "units", "pre2025"),
     )
     print(f"report written to {paths['folder']}: " + ", ".join(p.name for p in paths["files"]))
     return 0

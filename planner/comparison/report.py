@@ -118,6 +118,8 @@ TEXT = {
     "vi": {
         "title": "Báo cáo so sánh các phương án phục vụ thư viện lưu động",
         "area": "Địa bàn: {communes} xã, thị trấn; {villages} bản; {population} người.",
+        "area_2025": "Địa bàn: {communes} xã (đơn vị hành chính từ ngày 1/7/2025); {villages} bản; {population} người.",
+        "note_units_2025": "Số liệu theo xã được tổng hợp theo các xã sau sắp xếp đơn vị hành chính (từ ngày 1/7/2025): mỗi xã mới cộng số liệu của các xã, thị trấn cũ sáp nhập vào đó (theo trường post2025_commune của dữ liệu). Mã xã là mã các xã cũ.",
         "made": "Lập ngày {date} bằng công cụ lập kế hoạch xe thư viện lưu động.",
         "s_scenarios": "1. Các phương án",
         "s_figures": "2. Số liệu so sánh (mỗi chu kỳ)",
@@ -143,6 +145,8 @@ TEXT = {
     "en": {
         "title": "Comparison of mobile-library service scenarios",
         "area": "Area: {communes} communes and towns; {villages} villages; {population} people.",
+        "area_2025": "Area: {communes} communes (administrative units since 1 July 2025); {villages} villages; {population} people.",
+        "note_units_2025": "Commune figures are grouped by the communes formed on 1 July 2025: each sums the pre-2025 communes and town merged into it (the data's post2025_commune). The commune code lists the pre-2025 codes.",
         "made": "Made on {date} with the mobile-library planner.",
         "s_scenarios": "1. Scenarios",
         "s_figures": "2. Figures compared (per cycle)",
@@ -346,13 +350,19 @@ iframe {{ width: 100%; height: 70vh; border: 1px solid #bbb; }}
 # --------------------------------------------------------------------------- report
 
 
-def report_model(rows: Sequence[dict], crows: Sequence[dict], results, area, *, lang: str = "vi", charts=None) -> dict:
-    """Everything the report says, as plain data; the HTML and the PDF both render this."""
+def report_model(
+    rows: Sequence[dict], crows: Sequence[dict], results, area, *, lang: str = "vi", charts=None, units="pre2025"
+) -> dict:
+    """Everything the report says, as plain data; the HTML and the PDF both render this.
+
+    With ``units="2025"`` the communes (their count and the commune table) are the 2025 communes."""
     T = TEXT[lang]
     scen = [r["scenario"] for r in rows]
     by_name = {r.name: r for r in results}
     pop = int(area.villages["population"].sum()) if area is not None else (rows[0]["population_total"] if rows else 0)
     n_communes = len(area.communes) if area is not None else len({c["commune_code"] for c in crows})
+    if units == "2025":
+        n_communes = len({c["commune"] for c in crows})
     n_villages = len(area.villages) if area is not None else (rows[0]["villages_total"] if rows else 0)
     figures = [
         {
@@ -386,10 +396,14 @@ def report_model(rows: Sequence[dict], crows: Sequence[dict], results, area, *, 
     notes = [T["note_freq"], T["note_unserved"], T["note_reproducible"]]
     approximated = bool(area is not None and area.approximated)
     notes.insert(0, T["note_approx"] if approximated else T["note_exact"])
+    if units == "2025":
+        notes.append(T["note_units_2025"])
     return {
         "lang": lang,
         "title": T["title"],
-        "area": T["area"].format(communes=n_communes, villages=fmt(n_villages, lang), population=fmt(pop, lang)),
+        "area": T["area_2025" if units == "2025" else "area"].format(
+            communes=n_communes, villages=fmt(n_villages, lang), population=fmt(pop, lang)
+        ),
         "made": T["made"].format(date=dt.date.today().strftime("%d/%m/%Y")),
         "scenarios": [
             {
@@ -621,7 +635,7 @@ def report_pdf(model: dict, path: Path) -> Path:
     return path
 
 
-def render_report(rows, crows, results, area, folder: Path, *, lang: str = "vi") -> dict[str, Path]:
+def render_report(rows, crows, results, area, folder: Path, *, lang: str = "vi", units="pre2025") -> dict[str, Path]:
     """``report.html`` and ``report.pdf`` from one :func:`report_model` (charts from ``folder/charts``)."""
     charts = [
         (folder / "charts" / f, c)
@@ -632,7 +646,7 @@ def render_report(rows, crows, results, area, folder: Path, *, lang: str = "vi")
         )
         if (folder / "charts" / f).exists()
     ]
-    model = report_model(rows, crows, results, area, lang=lang, charts=charts)
+    model = report_model(rows, crows, results, area, lang=lang, charts=charts, units=units)
     (folder / "report.html").write_text(report_html(model), encoding="utf-8")
     report_pdf(model, folder / "report.pdf")
     return {"report_html": folder / "report.html", "report_pdf": folder / "report.pdf"}

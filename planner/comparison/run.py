@@ -25,6 +25,7 @@ the charts, one map per scenario, ``maps/index.html`` and ``report.html``/``repo
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import json
 import multiprocessing
@@ -46,6 +47,7 @@ from planner.comparison.table import (  # noqa: F401  (re-exported for callers)
 )
 from planner.io import load_area
 from planner.io.safe import safe_child, slug
+from planner.model.area import UNITS, Units2025, units_2025
 from planner.model.config import load_config, make_config
 from planner.model.errors import InputError, NoPlanError, PlannerError
 from planner.model.errors import Problem as InputProblem
@@ -193,8 +195,9 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def scenario_figures(plan) -> dict:
-    """The comparison figures of one plan (every column of :data:`COLUMNS` but the scenario's own)."""
+def scenario_figures(plan, units: Units2025 | None = None) -> dict:
+    """The comparison figures of one plan (every column of :data:`COLUMNS` but the scenario's own);
+    with ``units``, the fairness figures are over the 2025 communes."""
     s = plan.summary()
     t = _tally(plan.villages)
     reasons = {r: 0 for r in NEVER_REASONS}
@@ -225,7 +228,7 @@ def scenario_figures(plan) -> dict:
         nights_away=int(s["nights_away"]),
         books_moved=int(s["books"]),
         stops=int(s["stops"]),
-        **{k: v for k, v in fairness_figures(plan).items() if k != "villages_never_reached"},
+        **{k: v for k, v in fairness_figures(plan, units).items() if k != "villages_never_reached"},
         **{f"cost_{k}": int(plan.costs.get(k, 0)) for k in COST_KEYS},
         cost_per_person_served_vnd=round(plan.costs.get("total_vnd", 0) / t["population_at_frequency"])
         if t["population_at_frequency"]
@@ -237,13 +240,30 @@ def scenario_figures(plan) -> dict:
     return row
 
 
-def commune_figures(plan) -> list[dict]:
-    """Per commune (sorted by code): villages, population and how they are served."""
+def commune_figures(plan, units: Units2025 | None = None) -> list[dict]:
+    """Per commune (sorted by code): villages, population, how they are served and the cost.
+
+    With ``units`` (:func:`planner.model.area.units_2025`) the rows are the 2025 communes (sorted
+    by name): each figure is the sum over the pre-2025 communes merged into it, and
+    ``commune_code`` lists their codes joined by ``+``.
+    """
     by: dict[tuple[str, str], list] = {}
     for v in plan.villages:
-        by.setdefault((str(v.commune_code), str(v.commune)), []).append(v)
+        if units is None:
+            key = (str(v.commune_code), str(v.commune))
+        else:
+            key = (str(v.commune_code), units.of_village(v.village_id, v.commune_code))
+        by.setdefault(key, []).append(v)
+    if units is not None:  # one row per 2025 commune, its pre-2025 codes joined
+        merged: dict[str, list] = {}
+        codes: dict[str, set[str]] = {}
+        for (code, new), vs in by.items():
+            merged.setdefault(new, []).extend(vs)
+            codes.setdefault(new, set()).add(code)
+        by = {("+".join(sorted(codes[new])), new): vs for new, vs in merged.items()}
+    costs = plan.costs.get("per_commune", {})
     rows = []
-    for (code, name), vs in sorted(by.items()):
+    for (code, name), vs in sorted(by.items(), key=lambda kv: kv[0] if units is None else (kv[0][1], kv[0][0])):
         t = _tally(vs)
         pop = sum(int(v.population) for v in vs)
         row = {
@@ -257,9 +277,29 @@ def commune_figures(plan) -> list[dict]:
         }
         for c in (*SERVED_CHANNELS, "below_frequency", "never_reached"):
             row[f"population_{c}"] = t[f"population_{c}"]
-        row["cost_vnd"] = int(plan.costs.get("per_commune", {}).get(code, {}).get("total_vnd", 0))
+        row["cost_vnd"] = sum(int(costs.get(c, {}).get("total_vnd", 0)) for c in code.split("+"))
         rows.append(row)
     return rows
+
+
+def with_units(results: Sequence[ScenarioResult], area, units: str) -> list[ScenarioResult]:
+    """The results with their fairness figures and commune rows grouped by ``units``
+    (``"pre2025"``: as run; ``"2025"``: by the 2025 communes, mapped from the data)."""
+    if units == "pre2025":
+        return list(results)
+    if units not in UNITS:
+        raise InputError([InputProblem("command line", "--units", "--units", units, f"one of {', '.join(UNITS)}")])
+    if area is None:
+        raise InputError([InputProblem("command line", "--units", "--units", units, "needs the area's communes")])
+    mapping = units_2025(area)
+    return [
+        dataclasses.replace(
+            r, figures=scenario_figures(r.plan, mapping), communes=tuple(commune_figures(r.plan, mapping))
+        )
+        if r.plan is not None
+        else r
+        for r in results
+    ]
 
 
 # --------------------------------------------------------------------------- running
@@ -502,11 +542,21 @@ def _write_xlsx(rows, crows, results, path: Path, lang: str) -> Path:
 
 
 def write_comparison(
-    results: Sequence[ScenarioResult], area, folder: Path, *, lang: str = "vi", maps: bool = True
+    results: Sequence[ScenarioResult],
+    area,
+    folder: Path,
+    *,
+    lang: str = "vi",
+    maps: bool = True,
+    units: str = "pre2025",
 ) -> dict[str, Path]:
-    """Write every comparison artefact into ``folder`` (which exists); returns the paths."""
+    """Write every comparison artefact into ``folder`` (which exists); returns the paths.
+
+    ``units="2025"`` groups the per-commune figures (fairness columns, ``comparison_by_commune``,
+    the report's commune table) by the 2025 communes."""
 
     folder = Path(folder)
+    results = with_units(results, area, units)
     rows = comparison_rows(results, lang)
     crows = commune_rows(results)
     written = {
@@ -538,7 +588,7 @@ def write_comparison(
     written.update(render_charts(rows, crows, results, folder / "charts", lang=lang))
     if maps:
         written.update(render_maps(results, area, folder / "maps", lang=lang))
-    written.update(render_report(rows, crows, results, area, folder, lang=lang))
+    written.update(render_report(rows, crows, results, area, folder, lang=lang, units=units))
     return written
 
 

@@ -138,6 +138,11 @@ BORDER_POSTS = [  # (commune code, post name, outward direction used to pick the
 ]
 BORDER_POST_INSET_M = 700.0
 SCHOOL_BANS = {"Nhóm Pó": "Điểm trường Nhóm Pó", "Vạ Pù": "Điểm trường Vạ Pù"}
+# School year 2026-2027, ASSUMED from the national frame (no Lai Châu decision for 2026-2027 found; see
+# data/README.md): term 1 from the opening on 5 Sept to mid-January, term 2 to late May, with about two
+# weeks off for Tết Đinh Mùi (6 Feb 2027) as Lai Châu schools usually have; lessons Mon-Fri, two sessions.
+SCHOOL_TERM = "2026-09-05..2027-01-16, 2027-01-18..2027-01-31, 2027-02-15..2027-05-25"
+SCHOOL_HOURS = "Mon-Fri 07:30-11:00, 13:30-16:30"
 BORDER_VILLAGE = "U Ma Tu Khoòng"  # border-crossing bản: placed nearest the outer edge
 
 DEPOT_NAME = "Trung tâm Văn hóa, Thể thao và Truyền thông huyện Mường Tè"
@@ -828,6 +833,9 @@ def build_sites(communes, villages, border_posts) -> list[dict]:
                     "coverage_radius_m": 3000,
                     "stock_books": 100,
                     "active": False,
+                    "term": SCHOOL_TERM,
+                    "hours": SCHOOL_HOURS,
+                    "approx_calendar": True,
                     "_xy": v["_xy"],
                 }
             )

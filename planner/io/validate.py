@@ -19,6 +19,9 @@ Rules
   (several separated by ``;``); inside the area (union of the communes) and inside
   their own commune (within ``boundary_tolerance_m``); ``commune_code`` known;
 - sites: as villages, ``kind`` in :data:`~planner.model.area.SITE_KINDS`, at least one depot;
+  optional ``term`` (school term: date ranges ``YYYY-MM-DD..YYYY-MM-DD`` separated by ``,``, not
+  overlapping) and ``hours`` (the time-window grammar, e.g. ``Mon-Fri 07:30-11:00, 13:30-16:30``),
+  on a site of kind ``school`` only;
 - roads: ``road_class`` in :data:`~planner.model.area.ROAD_CLASSES`; the network (roads joined
   where they share a vertex, within ``snap_m`` = 1 m, as in :mod:`planner.planning.network`) has no piece cut off from the depot's (an error if a
   village's nearest road is on it, else a warning); villages and sites farther than
@@ -52,7 +55,7 @@ from planner.model.area import (
     VILLAGE_FIELDS,
     Area,
 )
-from planner.model.calendar import parse_market_days, parse_time_windows
+from planner.model.calendar import parse_market_days, parse_term, parse_time_windows
 from planner.model.errors import Problem
 
 LAYERS = ("communes", "villages", "sites", "roads")
@@ -194,6 +197,7 @@ def _check_layer(layer: _Layer, *, has_communes: bool) -> None:
         _enum(layer, "kind", SITE_KINDS)
         if "kind" in gdf and not (gdf["kind"] == "depot").fillna(False).any():
             layer.error("file", "kind", None, "no site of kind 'depot': the van needs one to start from")
+        _school_calendar(layer)
     if kind == "roads":
         _enum(layer, "road_class", ROAD_CLASSES)
         for col in ("speed_kph", "time_min"):
@@ -221,6 +225,26 @@ def _market_days(layer: _Layer) -> None:
             parse_market_days(_clean(v))
         except ValueError as exc:
             layer.error(i, "market_days", v, str(exc))
+
+
+def _school_calendar(layer: _Layer) -> None:
+    """A school's ``term`` (date ranges) and ``hours`` (time windows), on schools only."""
+    gdf = layer.gdf
+    for col, parse in (("term", parse_term), ("hours", parse_time_windows)):
+        if col not in gdf:
+            continue
+        for i, v in enumerate(gdf[col]):
+            v = _clean(v)
+            if v is None:
+                continue
+            kind = _clean(gdf["kind"].iloc[i]) if "kind" in gdf else None
+            if kind != "school":
+                layer.error(i, col, v, f"only a site of kind 'school' has a {col}; this one is {kind!r}")
+                continue
+            try:
+                parse(v)
+            except ValueError as exc:
+                layer.error(i, col, v, str(exc))
 
 
 def _priorities(layer: _Layer) -> None:

@@ -1,9 +1,13 @@
 """Calendar rules of a village or site: daily time windows, per weekday.
 
 A time-window text is one or more parts separated by ``;``; each part is an optional
-weekday set and an interval, e.g. ``"14:00-16:00"``, ``"Mon-Fri 16:30-19:30; Sat 07:00-11:00"``
-or ``"Sat,Sun 08:00-17:00"``. A part without weekdays applies to every day. Times are
-minutes after midnight internally; a visit must start and end inside one interval.
+weekday set and one or more intervals separated by ``,``, e.g. ``"14:00-16:00"``,
+``"Mon-Fri 16:30-19:30; Sat 07:00-11:00"``, ``"Sat,Sun 08:00-17:00"`` or a school's
+``"Mon-Fri 07:30-11:00, 13:30-16:30"``. A part without weekdays applies to every day. Times
+are minutes after midnight internally; a visit must start and end inside one interval.
+
+A school term text is one or more date ranges ``YYYY-MM-DD..YYYY-MM-DD`` separated by ``,``
+or ``;``, e.g. ``"2026-09-05..2027-01-16, 2027-01-18..2027-05-25"`` (both ends included).
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ from lunardate import LunarDate
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 ALL_DAYS = frozenset(range(7))
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_INTERVAL = r"(?:[01]?\d|2[0-3]):[0-5]\d\s*-\s*(?:[01]?\d|2[0-4]):[0-5]\d"
 _PART = re.compile(
     rf"^\s*(?P<days>{_DAY}(?:\s*-\s*{_DAY})?(?:\s*,\s*{_DAY}(?:\s*-\s*{_DAY})?)*)?\s*"
-    r"(?P<h1>[01]?\d|2[0-3]):(?P<m1>[0-5]\d)\s*-\s*(?P<h2>[01]?\d|2[0-4]):(?P<m2>[0-5]\d)\s*$",
+    rf"(?P<intervals>{_INTERVAL}(?:\s*,\s*{_INTERVAL})*)\s*$",
     re.IGNORECASE,
 )
+_HM = re.compile(r"(?P<h1>\d+):(?P<m1>\d+)\s*-\s*(?P<h2>\d+):(?P<m2>\d+)")
 
 
 @dataclass(frozen=True)
@@ -62,19 +68,69 @@ def parse_time_windows(text: object) -> tuple[DailyWindow, ...]:
             continue
         m = _PART.match(part)
         if not m:
-            raise ValueError(f"'{part.strip()}' is not a time window [Days] HH:MM-HH:MM (e.g. 'Mon-Fri 14:00-16:00')")
-        start = int(m["h1"]) * 60 + int(m["m1"])
-        end = int(m["h2"]) * 60 + int(m["m2"])
-        if end <= start:
-            raise ValueError(f"'{part.strip()}': the end must be after the start")
+            raise ValueError(
+                f"'{part.strip()}' is not a time window [Days] HH:MM-HH:MM[, HH:MM-HH:MM] (e.g. 'Mon-Fri 14:00-16:00')"
+            )
         days = _days(m["days"]) if m["days"] else ALL_DAYS
-        out.append(DailyWindow(days, start, end))
+        for iv in _HM.finditer(m["intervals"]):
+            start = int(iv["h1"]) * 60 + int(iv["m1"])
+            end = int(iv["h2"]) * 60 + int(iv["m2"])
+            if end <= start:
+                raise ValueError(f"'{part.strip()}': the end must be after the start")
+            out.append(DailyWindow(days, start, end))
     return tuple(out)
 
 
 def windows_on(windows: tuple[DailyWindow, ...], weekday: int) -> tuple[tuple[int, int], ...]:
     """Intervals (minutes) open on a weekday; ``None`` windows (no rule) are handled by the caller."""
     return tuple(sorted((w.start_min, w.end_min) for w in windows if weekday in w.weekdays))
+
+
+_RANGE = re.compile(r"^\s*(?P<a>\d{4}-\d{2}-\d{2})\s*\.\.\s*(?P<b>\d{4}-\d{2}-\d{2})\s*$")
+
+#: A school term: date ranges, both ends included.
+Term = tuple[tuple[dt.date, dt.date], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def parse_term(text: object) -> Term:
+    """Parse a school term text into sorted date ranges; ``()`` for an empty value.
+
+    Raises
+    ------
+    ValueError
+        Naming every range that is not ``YYYY-MM-DD..YYYY-MM-DD``, is not a calendar date,
+        ends before it starts, or overlaps another range (all in one message).
+    """
+    if text is None or (isinstance(text, float) and text != text) or str(text).strip() == "":
+        return ()
+    out, bad = [], []
+    for part in re.split(r"[,;]", str(text)):
+        if not part.strip():
+            continue
+        m = _RANGE.match(part)
+        if not m:
+            bad.append(f"'{part.strip()}' is not a date range YYYY-MM-DD..YYYY-MM-DD (e.g. '2026-09-05..2027-01-16')")
+            continue
+        try:
+            a, b = dt.date.fromisoformat(m["a"]), dt.date.fromisoformat(m["b"])
+        except ValueError as exc:
+            bad.append(f"'{part.strip()}': {exc}")
+            continue
+        if b < a:
+            bad.append(f"'{part.strip()}': the range ends before it starts")
+            continue
+        out.append((a, b))
+    out.sort()
+    bad += [f"'{a1}..{b1}' and '{a2}..{b2}' overlap" for (a1, b1), (a2, b2) in zip(out, out[1:]) if a2 <= b1]
+    if bad:
+        raise ValueError("; ".join(bad))
+    return tuple(out)
+
+
+def in_term(term: Term, date: dt.date) -> bool:
+    """Whether ``date`` falls inside one of the term's ranges (an empty term: no rule, always)."""
+    return not term or any(a <= date <= b for a, b in term)
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,7 @@ class ServiceSection:
     lunch_min: int = checked(60, NON_NEGATIVE)
     village_service_min: int = checked(90, NON_NEGATIVE)
     site_service_min: int = checked(30, NON_NEGATIVE)
+    school_session_min: int = checked(45, POSITIVE)  # a reading session at a school: one lesson (35 min) + swap
     books_per_person: float = checked(0.1, NON_NEGATIVE)  # books handed out per visit, per inhabitant
     books_min: int = checked(20, NON_NEGATIVE)
     books_max: int = checked(150, NON_NEGATIVE)
@@ -152,6 +153,7 @@ class FrequencySection:
     rules: tuple[FrequencyRule, ...] = checked((FrequencyRule(visits_per_4_weeks=2, min_population=600),))
     min_spacing_days: float = checked(0.0, NON_NEGATIVE)  # 0 = automatic: 60 % of the even spacing
     fixed_point_visits: int = checked(1, POSITIVE)  # restocking visits per cycle for an active fixed point
+    school_visits: int = checked(1, POSITIVE)  # reading sessions per cycle at an active school
 
 
 @dataclass(frozen=True)

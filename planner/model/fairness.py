@@ -4,6 +4,10 @@
 * the spread: the Gini coefficient of the communes' coverage rates, each commune weighted by
   its population (0: every commune equally covered; 1: all coverage in one commune);
 * villages never reached.
+
+With ``units`` (:func:`planner.model.area.units_2025`) the communes are the 2025 communes: each
+figure is computed over the pre-2025 communes merged into them (their people and people served
+summed).
 """
 
 from __future__ import annotations
@@ -12,15 +16,18 @@ from collections import defaultdict
 
 import numpy as np
 
+from planner.model.area import Units2025
 from planner.model.plan import Plan
 
 
-def commune_coverage(plan: Plan) -> dict[str, tuple[str, int, int]]:
-    """Per commune code: (name, people, people served at their frequency)."""
+def commune_coverage(plan: Plan, units: Units2025 | None = None) -> dict[str, tuple[str, int, int]]:
+    """Per commune code (with ``units``: per 2025 commune, keyed by name): (name, people, people
+    served at their frequency)."""
     acc: dict[str, list] = defaultdict(lambda: ["", 0, 0])
     for v in plan.villages:
-        row = acc[v.commune_code]
-        row[0] = v.commune
+        key = units.of_village(v.village_id, v.commune_code) if units is not None else v.commune_code
+        row = acc[key]
+        row[0] = key if units is not None else v.commune
         row[1] += v.population
         row[2] += v.people_served if v.at_frequency else 0
     return {k: (n, p, s) for k, (n, p, s) in sorted(acc.items())}
@@ -36,9 +43,10 @@ def weighted_gini(rates: np.ndarray, weights: np.ndarray) -> float:
     return float((w[:, None] * w[None, :] * diff).sum() / (2 * mean))
 
 
-def fairness_figures(plan: Plan) -> dict:
-    """``worst_commune``, ``worst_commune_pct``, ``commune_gini`` and ``villages_never_reached``."""
-    cov = {k: v for k, v in commune_coverage(plan).items() if v[1] > 0}
+def fairness_figures(plan: Plan, units: Units2025 | None = None) -> dict:
+    """``worst_commune``, ``worst_commune_pct``, ``commune_gini`` and ``villages_never_reached``
+    (over the 2025 communes with ``units``)."""
+    cov = {k: v for k, v in commune_coverage(plan, units).items() if v[1] > 0}
     never = sum(1 for v in plan.villages if v.channel == "unserved")
     if not cov:
         return {"worst_commune": "", "worst_commune_pct": 0.0, "commune_gini": 0.0, "villages_never_reached": never}

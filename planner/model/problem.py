@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 
 from planner.model.area import FIXED_POINT_KINDS, Area
-from planner.model.calendar import DailyWindow, MarketDays, windows_on
+from planner.model.calendar import DailyWindow, MarketDays, Term, in_term, windows_on
 from planner.model.config import Config, VehicleConfig
 from planner.model.errors import InputError, NoPlanError
 from planner.model.errors import Problem as InputProblem
 from planner.model.matrices import Matrices
 
+#: The site kind whose visits are reading sessions inside its term and hours.
+SCHOOL_KIND = "school"
 #: Frequency rules state visits per this many weeks.
 WEEKS_PER_RULE = 4
 #: Automatic least spacing between two visits: this share of the even spacing.
@@ -59,6 +61,8 @@ class SiteRow:
     loc: int
     lon: float
     lat: float
+    term: Term = ()  # a school's term (date ranges); () = no term stated
+    hours: tuple[DailyWindow, ...] = ()  # a school's hours; () = the vehicle's shift
 
 
 def cycle_calendar(config: Config) -> tuple[tuple[dt.date, ...], tuple[tuple[dt.date, ...], ...]]:
@@ -269,6 +273,21 @@ class Problem:
 
     def village(self, village_id: str) -> VillageRow:
         return self._villages_by_id[village_id]
+
+    def schools(self) -> list[SiteRow]:
+        """Active school sites: each gets reading sessions (school visits) inside its term and hours."""
+        return [s for s in self.sites if s.kind == SCHOOL_KIND and s.active]
+
+    def school_windows(self, site_id: str, date: dt.date) -> tuple[tuple[int, int], ...] | None:
+        """Intervals (minutes after midnight) in which a session at the school must start and end on
+        ``date``: ``()`` outside its term, ``None`` inside its term when it states no hours (the
+        vehicle's shift applies)."""
+        s = self.site(site_id)
+        if not in_term(s.term, date):
+            return ()
+        if not s.hours:
+            return None
+        return windows_on(s.hours, date.weekday())
 
     def fixed_points(self) -> list[SiteRow]:
         return [s for s in self.sites if s.kind in FIXED_POINT_KINDS and s.active and s.coverage_radius_m > 0]

@@ -6,11 +6,19 @@ import numpy as np
 import pandas as pd
 
 from planner.model.area import Area
-from planner.model.calendar import DailyWindow, parse_market_days, parse_time_windows
+from planner.model.calendar import DailyWindow, parse_market_days, parse_term, parse_time_windows
 from planner.model.config import Config
 from planner.model.errors import InputError
 from planner.model.matrices import UNREACHABLE
-from planner.model.problem import Problem, SiteRow, VillageRow, cycle_calendar, depot_problems, visits_required
+from planner.model.problem import (
+    SCHOOL_KIND,
+    Problem,
+    SiteRow,
+    VillageRow,
+    cycle_calendar,
+    depot_problems,
+    visits_required,
+)
 from planner.planning.network import RoadGraph, build_graph, closed_mask, travel_matrices
 
 
@@ -61,8 +69,12 @@ def build_problem(area: Area, config: Config) -> Problem:
                     computed[ids] = travel_matrices(area, speeds, graph, rainy=rainy, closed_ids=ids)
                 if ids:
                     week_matrices[(v.profile, w)] = computed[ids]
+    sdf = area.sites
+    kinds = set(config.fixed_points.activate_kinds)
+    # fixed-point kinds are activated with the fixed points; schools (reading sessions) on their own
+    activate = kinds if config.plan.fixed_points else kinds & {SCHOOL_KIND}
     walk = None
-    if config.plan.walk_limit_m > 0 or config.plan.fixed_points:
+    if config.plan.walk_limit_m > 0 or config.plan.fixed_points or SCHOOL_KIND in activate:
         walk = travel_matrices(area, config.profile("walk"), graph, rainy=config.season == "rainy")
 
     vdf = area.villages
@@ -88,8 +100,6 @@ def build_problem(area: Area, config: Config) -> Problem:
         for k, (_, r) in enumerate(vdf.iterrows())
     )
     nv = len(villages)
-    sdf = area.sites
-    activate = set(config.fixed_points.activate_kinds) if config.plan.fixed_points else set()
     sites = tuple(
         SiteRow(
             id=str(r["id"]),
@@ -104,6 +114,8 @@ def build_problem(area: Area, config: Config) -> Problem:
             loc=nv + k,
             lon=float(r.geometry.x),
             lat=float(r.geometry.y),
+            term=parse_term(r["term"]) if _given(r, "term") else (),
+            hours=parse_time_windows(r["hours"]) if _given(r, "hours") else (),
         )
         for k, (_, r) in enumerate(sdf.iterrows())
     )

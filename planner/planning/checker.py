@@ -18,9 +18,10 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from planner.model.calendar import windows_on
 from planner.model.matrices import UNREACHABLE, Matrices
 from planner.model.plan import CHANNELS, STOP_KINDS, UNSERVED_REASONS, Day, Plan, Stop
-from planner.model.problem import Problem, SiteRow, VillageRow, min_spacing_days, visits_required
+from planner.model.problem import SCHOOL_KIND, Problem, SiteRow, VillageRow, min_spacing_days, visits_required
 
 #: The rule tags, one per kind of broken rule.
 RULES = (
@@ -32,6 +33,7 @@ RULES = (
     "service",  # how long a visit takes
     "shift",  # every event inside the vehicle's shift
     "window",  # a village visit inside the village's own time window
+    "school",  # a school session at an active school, on a date inside its term, inside its hours
     "lunch",  # one lunch a working day with stops, in the lunch window, long enough
     "driving",  # daily driving limit
     "capacity",  # books handed out between two depot reloads
@@ -352,18 +354,50 @@ class Referee:
         veh = self.vehicles[day.vehicle]
         hours = self.cfg.vehicle_hours(veh, day.date)
         start, end = hours if hours else (0, 0)  # a day the vehicle does not work: every stop is outside
-        svc = self.cfg.service
-        need = {"village": svc.village_service_min, "site": svc.site_service_min}
         for s in day.stops:
             at = where(day, s)
             a, b = minutes(s.arrival), minutes(s.departure)
             if a < start - TOL_MIN or b > end + TOL_MIN:
                 self.say("shift", at, f"{s.arrival:%H:%M}-{s.departure:%H:%M} outside the shift of {veh.id}")
-            if s.kind in need and abs((b - a) - need[s.kind]) > TOL_MIN:
-                self.say("service", at, f"a {s.kind} visit of {b - a:.0f} min, the service takes {need[s.kind]} min")
+            need = self.service_min(s)
+            if need is not None and abs((b - a) - need) > TOL_MIN:
+                self.say("service", at, f"a {s.kind} visit of {b - a:.0f} min, the service takes {need} min")
             if s.kind == "village":
                 self.check_window(at, s, a, b)
                 self.check_market(at, s)
+            if self.is_school_session(s):
+                self.check_school(at, s, a, b)
+
+    def is_school_session(self, s: Stop) -> bool:
+        """A site visit at a school is a reading session."""
+        return s.kind == "site" and s.stop_id in self.sites and self.sites[s.stop_id].kind == SCHOOL_KIND
+
+    def service_min(self, s: Stop) -> int | None:
+        """Minutes a visit takes by the rules (None for other events)."""
+        svc = self.cfg.service
+        if s.kind == "village":
+            return svc.village_service_min
+        if s.kind == "site":
+            return svc.school_session_min if self.is_school_session(s) else svc.site_service_min
+        return None
+
+    def check_school(self, at: str, s: Stop, a: float, b: float) -> None:
+        """A school session on a date inside the school's term, inside its hours that day."""
+        school = self.sites[s.stop_id]
+        date = s.arrival.date()
+        if school.term and not any(lo <= date <= hi for lo, hi in school.term):
+            terms = ", ".join(f"{lo}..{hi}" for lo, hi in school.term)
+            self.say("school", at, f"a session on {date}, outside the school's term ({terms})")
+        if school.hours:
+            hours = windows_on(school.hours, date.weekday())
+            if not any(lo - TOL_MIN <= a and b <= hi + TOL_MIN for lo, hi in hours):
+                shown = ", ".join(f"{hhmm(lo)}-{hhmm(hi)}" for lo, hi in hours)
+                self.say(
+                    "school",
+                    at,
+                    f"a session {s.arrival:%H:%M}-{s.departure:%H:%M}, the school's hours on {date:%a}: "
+                    f"{shown or 'none'}",
+                )
 
     def check_market(self, at: str, s: Stop) -> None:
         """A village whose visits must fall on its market day (chợ phiên) is visited on one."""
@@ -573,6 +607,11 @@ class Referee:
         points = {p.id for p in self.problem.fixed_points()} if self.cfg.plan.fixed_points else set()
         for day, s in self.visit_events(plan):
             dates.setdefault(s.stop_id, []).append(s.arrival)
+            if self.is_school_session(s):
+                allowed[s.stop_id] = self.cfg.frequency.school_visits
+                if not self.sites[s.stop_id].active:
+                    self.say("school", where(day, s), "a session at a school that is not active")
+                continue
             if s.kind == "site":
                 allowed[s.stop_id] = self.cfg.frequency.fixed_point_visits
                 if s.stop_id not in points:
@@ -714,13 +753,11 @@ class Referee:
         rounding each figure may carry."""
         events = [s for d in days for s in d.stops if s.kind in VISIT_KINDS]
         legs = [leg for d in days for leg in self.legs[(d.vehicle, d.date)] if leg.time_s < UNREACHABLE]
-        svc = self.cfg.service
         want = {
             "stops": len(events),
             "distance_km": sum(leg.dist_m for leg in legs) / M_PER_KM,
             "driving_h": sum(leg.time_s for leg in legs) / S_PER_MIN / MIN_PER_H,
-            "service_h": sum(svc.village_service_min if s.kind == "village" else svc.site_service_min for s in events)
-            / MIN_PER_H,
+            "service_h": sum(self.service_min(s) or 0 for s in events) / MIN_PER_H,
             "nights_away": sum(1 for d in days if d.stops[-1].stop_id != self.vehicles[d.vehicle].depot),
             "books": sum(self.stop_books(s) for s in events),
         }

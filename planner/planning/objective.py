@@ -12,6 +12,14 @@ limit. The ``k``-th visit of a stop in the cycle is worth::
 
     value(stop, k) = penalty_per_person × Σ_v∈stop weight(v) × credit(v) × (first_visit_factor if k = 1 else 1)
 
+A reading session at an active school (its ``k``-th in the cycle, on a date inside its term and
+hours) is worth its pupils, the ``C`` children of the villages within the school's
+``coverage_radius_m`` on foot, each weighted as a child counts in its village's weight (a person
+and a child, times the village's remoteness, disadvantage and priority)::
+
+    pupils(school)   = Σ_v weight(v) × C × (1 + child_weight) / (P + child_weight × C)
+    value(school, k) = penalty_per_person × max(1, pupils) × (first_visit_factor if k = 1 else 1)
+
 The solver minimises ``Σ value of visits not made + driving seconds + night_away_cost × nights``,
 i.e. it maximises the value served net of the fleet's time. With the commune floor on, the
 weights of communes below the floor are raised and the plan is solved again (``floor_rounds``).
@@ -22,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from planner.model.matrices import UNREACHABLE
-from planner.model.problem import Problem
+from planner.model.problem import Problem, SiteRow
 
 #: Walking credit below this is treated as no credit (the village is not counted as walking).
 MIN_CREDIT = 1e-9
@@ -79,3 +87,25 @@ def visit_value(problem: Problem, weights: np.ndarray, members, credits, first: 
     base = sum(weights[m] * c for m, c in zip(members, credits))
     factor = o.first_visit_factor if first else 1.0
     return int(round(problem.config.service.penalty_per_person * max(base, 1.0) * factor))
+
+
+def school_pupils(problem: Problem, school: SiteRow) -> list[int]:
+    """Villages (indices) whose children are the school's pupils: within its ``coverage_radius_m`` on
+    foot (none without walking)."""
+    walk = problem.walk
+    if walk is None:
+        return []
+    return [k for k, v in enumerate(problem.villages) if walk.dist_m[school.loc, v.loc] <= school.coverage_radius_m]
+
+
+def school_value(problem: Problem, weights: np.ndarray, school: SiteRow, first: bool) -> int:
+    """``value(school, k)`` in objective units of a reading session at a school: its pupils, each
+    weighted as a child of its village counts in ``weight(v)`` (a person and a child)."""
+    o = problem.config.objective
+    pupils = 0.0
+    for k in school_pupils(problem, school):
+        v = problem.villages[k]
+        people = v.population + o.child_weight * v.children
+        pupils += weights[k] * v.children * (1 + o.child_weight) / people if people > 0 else 0.0
+    factor = o.first_visit_factor if first else 1.0
+    return int(round(problem.config.service.penalty_per_person * max(1.0, pupils) * factor))

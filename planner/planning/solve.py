@@ -35,7 +35,7 @@ from planner.model.problem import Problem, books_for, min_spacing_days
 from planner.planning.bound import population_upper_bound
 from planner.planning.costs import plan_costs
 from planner.planning.covering import Selection, select_stops
-from planner.planning.objective import village_weights, visit_value, walk_credit
+from planner.planning.objective import school_value, village_weights, visit_value, walk_credit
 
 DAY_S = 86400
 HOUR_S = 3600
@@ -72,17 +72,37 @@ def day_bounds(hours: list[dict], date: dt.date) -> tuple[int, int]:
 def stop_windows(problem: Problem, day_span: dict, village_id: str | None, service_s: int, only=None) -> tuple:
     """Absolute intervals for the start of service at a stop: working hours ∩ the village's own windows
     (on the dates in ``only``, when given)."""
+    own_of = (lambda d: problem.village_windows(village_id, d)) if village_id else (lambda d: None)
+    return open_windows(problem, day_span, own_of, service_s, only)
+
+
+def school_session_windows(problem: Problem, day_span: dict, site_id: str, service_s: int) -> tuple:
+    """Absolute intervals for the start of a reading session at a school: working hours ∩ the school's
+    hours, on the working dates inside its term."""
+    return open_windows(problem, day_span, lambda d: problem.school_windows(site_id, d), service_s)
+
+
+def open_windows(problem: Problem, day_span: dict, own_of, service_s: int, only=None) -> tuple:
+    """Absolute intervals for the start of a ``service_s`` visit: on each working date (in ``only``, when
+    given), the fleet's hours ∩ ``own_of(date)`` (``None``: no own rule; ``()``: closed that day)."""
     out = []
     for d in problem.dates:
         if only is not None and d not in only:
             continue
         lo, hi = day_span[d]
-        own = problem.village_windows(village_id, d) if village_id else None
+        own = own_of(d)
         for a, b in own if own is not None else ((lo, hi),):
             a, b = max(a, lo), min(b, hi)
             if b * 60 - service_s >= a * 60:
                 out.append((_t(problem, d, a), _t(problem, d, b) - service_s))
     return tuple(out)
+
+
+def can_reach(problem: Problem, vehicle, loc: int, week: int | None = None) -> bool:
+    """Whether the vehicle drives from its depot to matrix row ``loc`` and back (in ``week``, if given)."""
+    m = problem.week_matrix(vehicle.profile, week)
+    depot = problem.site(vehicle.depot).loc
+    return bool(m.time_s[depot, loc] < UNREACHABLE and m.time_s[loc, depot] < UNREACHABLE)
 
 
 def carried_over(problem: Problem, members) -> bool:
@@ -185,7 +205,7 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
         win = stop_windows(problem, day_span, own, svc_s)
         if not win:
             continue  # the village's own hours never meet a working day: reported by the explainer
-        reach = tuple(r for r, (k, w) in enumerate(routes) if there_and_back(problem, k, w, st.loc))
+        reach = tuple(r for r, (k, w) in enumerate(routes) if can_reach(problem, problem.vehicles[k], st.loc, w))
         if not reach:
             continue
         gap = int(min_spacing_days(cfg, st.visits) * DAY_S) - DAY_S // 2
@@ -228,6 +248,22 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
             precedences.extend(Precedence(a, b, spacing) for a in prev for b in here)
             prev = here
 
+    # school sessions: a reading session at each active school, on a working date in its term, in its hours
+    session_s = svc.school_session_min * 60
+    for school in problem.schools():
+        win = school_session_windows(problem, day_span, school.id, session_s)
+        reach = tuple(r for r, (k, w) in enumerate(routes) if can_reach(problem, problem.vehicles[k], school.loc, w))
+        if not win or not reach:
+            continue  # outside its term (or hours) all cycle, or out of the fleet's reach: see run["school_sessions"]
+        gap = int(min_spacing_days(cfg, cfg.frequency.school_visits) * DAY_S) - DAY_S // 2
+        prev = []
+        for c in range(cfg.frequency.school_visits):
+            value = school_value(problem, weights, school, first=c == 0)
+            info = NodeInfo("site", school.loc, copy=c, site=problem.sites.index(school))
+            here = [add(info, session_s, win, box, value, None, reach)]
+            precedences.extend(Precedence(a, b, max(0, gap)) for a in prev for b in here)
+            prev = here
+
     # overnight nodes per route, night and lodging
     night_away_cost = svc.night_away_cost
     for r, (k, w) in enumerate(routes):
@@ -257,16 +293,13 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
     earliest = min(lo for lo, _ in day_span.values())
     latest = max(hi for _, hi in day_span.values())
     # the day a node belongs to; its exact hours come from its windows and its vehicle's day windows
-    shift_of = {
-        "depot": (earliest * 60, latest * 60),
-        "village": (earliest * 60, latest * 60 - village_service),
-        "site": (earliest * 60, latest * 60 - site_service),
-    }
     uniform = all(len({h[d] for h in hours}) == 1 for d in problem.dates)
     days = DaySchedule(
         offsets_s=tuple(_t(problem, d, 0) for d in problem.dates),
         step=tuple(1 if x.kind == "night" else 0 for x in nodes),
-        shift=tuple(shift_of.get(x.kind) for x in nodes),
+        shift=tuple(
+            None if x.kind == "night" else (earliest * 60, latest * 60 - service[i]) for i, x in enumerate(nodes)
+        ),
         fixed_day=tuple(
             day_index[x.night_date] if x.kind == "night" and x.night_date is not None else None for x in nodes
         ),
@@ -434,14 +467,6 @@ def floor_report(plan: Plan, floor_pct: float, rounds: int, boost: dict[str, flo
     return {"floor_pct": floor_pct, "rounds": rounds, "below": below}
 
 
-def there_and_back(problem: Problem, k: int, w: int, loc: int) -> bool:
-    """Vehicle ``k`` can drive from its depot to matrix row ``loc`` and back in week ``w``."""
-    veh = problem.vehicles[k]
-    m = problem.week_matrix(veh.profile, w)
-    depot = problem.site(veh.depot).loc
-    return bool(m.time_s[depot, loc] < UNREACHABLE and m.time_s[loc, depot] < UNREACHABLE)
-
-
 def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -> Plan:
     cfg = problem.config
     days: list[Day] = []
@@ -536,7 +561,33 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
             "uncoverable": [problem.villages[u].id for u in selection.uncoverable],
         },
     }
+    if problem.schools():
+        run["school_sessions"] = school_sessions_report(problem, restocked)
     return assemble_plan(problem, days, services, unserved, run)
+
+
+def school_sessions_report(problem: Problem, visited: dict[int, list[str]]) -> list[dict]:
+    """Per active school: its reading sessions (dates), the sessions wanted, and why any are missing."""
+    table = vehicle_hours_table(problem)
+    day_span = {d: day_bounds(table, d) for d in problem.dates}
+    want = problem.config.frequency.school_visits
+    session_s = problem.config.service.school_session_min * 60
+    out = []
+    for school in problem.schools():
+        dates = sorted(visited.get(problem.sites.index(school), []))
+        row: dict = {"site": school.id, "name": school.name, "sessions": len(dates), "required": want, "dates": dates}
+        if len(dates) < want:
+            if not school_session_windows(problem, day_span, school.id, session_s):
+                row["reason"] = "outside_term"
+                row["detail"] = "no working day of the cycle falls inside its term and hours"
+            elif not any(can_reach(problem, v, school.loc) for v in problem.vehicles):
+                row["reason"] = "unreachable"
+                row["detail"] = "no vehicle of the fleet drives there from its depot and back"
+            else:
+                row["reason"] = "not_enough_time"
+                row["detail"] = "the fleet's working days went to stops worth more"
+        out.append(row)
+    return out
 
 
 def assemble_plan(problem: Problem, days, services, unserved, run: dict) -> Plan:
@@ -721,9 +772,9 @@ def _make_day(problem, veh, date, week_idx, events, legs, nodes, selection) -> D
         served: tuple[str, ...] = ()
         walkers: tuple[str, ...] = ()
         if e["kind"] in ("village", "site") and e.get("node") is not None:
-            st = selection.stops[nodes[e["node"]].stop]
-            members = [problem.villages[u] for u in st.members]
             if e["kind"] == "village":
+                st = selection.stops[nodes[e["node"]].stop]
+                members = [problem.villages[u] for u in st.members]
                 pop = sum(v.population for v in members)
                 children = sum(v.children for v in members)
                 books = books_for(pop, problem)
@@ -798,7 +849,7 @@ class _Explainer:
             walk = f", and no stop the fleet can reach is within a {self.walk_m:,.0f} m walk" if self.walk_m else ""
             return "unreachable", f"no vehicle of the fleet ({fleet}) can reach it in the {season} season: {far}{walk}"
         if p.week_matrices and not any(
-            there_and_back(p, k, w, stop.loc) for k in range(len(p.vehicles)) for w in range(len(p.weeks))
+            can_reach(p, veh, stop.loc, w) for veh in p.vehicles for w in range(len(p.weeks))
         ):
             return "unreachable", (
                 "roads to it are closed (closed_from/closed_until in the roads file) in every week of the cycle"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.model.area import units_2025
 from planner.model.errors import InputError, Problem
 from planner.render.i18n import STRINGS, Texts, tr
 from planner.render.tables import STOPS_COLUMNS, stop_rows
@@ -284,35 +285,19 @@ def make_issuer(texts: Texts, issuer: Mapping | None, plan) -> Issuer:
 def regroup_units(look: Lookup, area, units: str) -> dict[str, str]:
     """Regroup ``look`` by 2025 communes (``units == "2025"``); return old code -> new key.
 
-    The mapping comes from the data: each village's ``post2025_commune``, else its commune's.
-    A 2025 commune is keyed by its name; its order is that of its first pre-2025 unit.
+    The mapping comes from the data (:func:`planner.model.area.units_2025`): each village's
+    ``post2025_commune``, else its commune's. A 2025 commune is keyed by its name; its order is
+    that of its first pre-2025 unit.
     """
     if units == "pre2025" or area is None:
         return {}
-    by_code: dict[str, str] = {}
-    if "post2025_commune" in area.communes:
-        for code, new in zip(area.communes["code"].astype(str), area.communes["post2025_commune"]):
-            if isinstance(new, str) and new:
-                by_code[code] = new
-    by_village: dict[str, str] = {}
-    if "post2025_commune" in area.villages:
-        for vid, new in zip(area.villages["id"].astype(str), area.villages["post2025_commune"]):
-            if isinstance(new, str) and new:
-                by_village[vid] = new
-    missing = sorted({c for v, c in look.village_commune.items() if v not in by_village and c not in by_code})
-    if missing:
-        raise InputError(
-            [
-                Problem("communes", f"code={c}", "post2025_commune", None, "needed to group by 2025 units")
-                for c in missing
-            ]
-        )
-    order = [by_code.get(c) for c in look.commune_order]
+    mapping = units_2025(area, look.village_commune.items())
+    order = [mapping.by_code.get(c) for c in look.commune_order]
     for vid, code in list(look.village_commune.items()):
-        look.village_commune[vid] = by_village.get(vid) or by_code[code]
+        look.village_commune[vid] = mapping.of_village(vid, code)
     look.commune_order = list(dict.fromkeys([o for o in order if o] + sorted(set(look.village_commune.values()))))
     look.commune_name = {new: new for new in look.commune_order}
-    return by_code
+    return mapping.by_code
 
 
 def is_approximated(plan, area) -> bool:

@@ -15,7 +15,8 @@ from xml.sax.saxutils import escape
 from sqlalchemy import select
 
 from planner.io.runs import run_folder
-from planner.model.area import Area
+from planner.model.area import UNITS, Area, units_2025
+from planner.model.errors import InputError, Problem
 from planner.render.i18n import tr
 from planner.render.pdf import (
     CONTENT_WIDTH,
@@ -87,8 +88,53 @@ def _row(v, kind: str) -> dict:
     }
 
 
+def units_of_rows(rows: list[dict], area: Area | None, units: str) -> list[str]:
+    """The commune each row is reported under: its own (pre-2025), or the 2025 commune its village
+    (or, for a fixed point, its commune) merged into, by :func:`planner.model.area.units_2025`.
+
+    Raises
+    ------
+    InputError
+        2025 units without the area, a row whose commune the area does not know, or a commune with
+        no ``post2025_commune``.
+    """
+    if units == "pre2025":
+        return [r["commune"] for r in rows]
+    if units not in UNITS or area is None:
+        rule = f"one of {', '.join(UNITS)}" if units not in UNITS else "needs the area's communes (--data)"
+        raise InputError([Problem("command line", "--units", "--units", units, rule)])
+    code_of = {str(v): str(c) for v, c in zip(area.villages["id"], area.villages["commune_code"])}
+    code_of_name = {str(n): str(c) for c, n in zip(area.communes["code"], area.communes["name"])}
+    code_of_name |= {str(n): str(c) for c, n in zip(area.villages["commune_code"], area.villages["commune"])}
+    unknown = sorted({r["commune"] for r in rows if r["stop_id"] not in code_of and r["commune"] not in code_of_name})
+    if unknown:
+        raise InputError(
+            [Problem("visit log", f"commune={c}", "commune", c, "not a commune of the area") for c in unknown]
+        )
+    codes: list[str] = [
+        (code_of.get(r["stop_id"]) if r["kind"] == "village" else None) or code_of_name[r["commune"]] for r in rows
+    ]
+    mapping = units_2025(area, [(r["stop_id"], c) for r, c in zip(rows, codes) if r["kind"] == "village"])
+    return [
+        mapping.of_village(r["stop_id"], c) if r["kind"] == "village" else mapping.of_code(c)
+        for r, c in zip(rows, codes)
+    ]
+
+
+def commune_tallies(visits: list[dict], cost_per_km: float, area: Area | None = None, units: str = "pre2025") -> dict:
+    """The report's figures per commune (sorted by name): the log's communes, or the 2025 communes."""
+    unit = units_of_rows(visits, area, units)
+    return {c: tally([r for r, u in zip(visits, unit) if u == c], cost_per_km) for c in sorted(set(unit))}
+
+
 def report_data(
-    ws: Workspace, date_from: dt.date, date_to: dt.date, *, cost_per_km: float = 4000.0, area: Area | None = None
+    ws: Workspace,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    cost_per_km: float = 4000.0,
+    area: Area | None = None,
+    units: str = "pre2025",
 ) -> dict:
     """Every figure of the report, summed from the log of ``date_from`` to ``date_to`` (inclusive).
 
@@ -100,7 +146,10 @@ def report_data(
         VND per km driven.
     area : Area, optional
         The villages to look for among those never reached (default: the villages of the
-        plans of the period).
+        plans of the period); needed for ``units="2025"``.
+    units : {"pre2025", "2025"}
+        The communes of ``by_commune``: the visit log's own, or the 2025 communes they merged
+        into (each row then sums the pre-2025 communes mapped to it).
 
     Returns
     -------
@@ -134,9 +183,7 @@ def report_data(
         ).all()
         plan_dirs = {p.id: (Path(p.run_dir), p.status) for p in plans}
     rows = visits + restocks
-    by_commune = {}
-    for c in sorted({r["commune"] for r in visits}):
-        by_commune[c] = tally([r for r in visits if r["commune"] == c], cost_per_km)
+    by_commune = commune_tallies(visits, cost_per_km, area, units)
     by_point = {}
     for sid in sorted({r["stop_id"] for r in restocks}):
         rs = [r for r in restocks if r["stop_id"] == sid]
@@ -155,6 +202,7 @@ def report_data(
         "villages": tally(visits, cost_per_km),
         "points": tally(restocks, cost_per_km),
         "by_commune": by_commune,
+        "units": units,
         "by_point": by_point,
         "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         "never_reached": never,
@@ -224,6 +272,7 @@ def write_report(
     cost_per_km: float = 4000.0,
     area: Area | None = None,
     force: bool = False,
+    units: str = "pre2025",
 ) -> dict:
     """Write ``report.pdf``, ``report.xlsx`` and the charts into ``folder`` (atomically).
 
@@ -236,13 +285,15 @@ def write_report(
     cost_per_km : float
     area : Area, optional
     force : bool
+    units : {"pre2025", "2025"}
+        Group the per-commune rows by the 2025 communes (see :func:`report_data`).
 
     Returns
     -------
     dict
         ``{"folder": Path, "files": [Path], "data": dict}``.
     """
-    data = report_data(ws, date_from, date_to, cost_per_km=cost_per_km, area=area)
+    data = report_data(ws, date_from, date_to, cost_per_km=cost_per_km, area=area, units=units)
     folder = Path(folder)
     with run_folder(folder.parent, folder.name, force=force) as tmp:
         charts = write_charts(data, tmp)
@@ -258,6 +309,11 @@ def n(x) -> str:
         whole, frac = f"{x:,.1f}".split(".")
         return whole.replace(",", ".") + "," + frac
     return f"{int(x):,}".replace(",", ".")
+
+
+def commune_heading(data: dict) -> str:
+    """The heading of the per-commune column: pre-2025 communes, or the communes since 1/7/2025."""
+    return "Xã (từ 1/7/2025)" if data.get("units") == "2025" else "Xã"
 
 
 def write_xlsx(data: dict, path: Path) -> Path:
@@ -278,7 +334,7 @@ def write_xlsx(data: dict, path: Path) -> Path:
     ws.append(["Đơn giá (đồng/km)", data["cost_per_km"]])
     sheets = [ws]
     c = wb.create_sheet("Theo xã")
-    c.append(["Xã", *[label for _, label in FIGURES]])
+    c.append([commune_heading(data), *[label for _, label in FIGURES]])
     for commune, t in data["by_commune"].items():
         c.append([commune, *[t[k] for k in FIGURE_KEYS]])
     c.append(["Tổng cộng", *[data["villages"][k] for k in FIGURE_KEYS]])
@@ -528,7 +584,7 @@ def write_pdf(data: dict, charts: list[Path], path: Path) -> Path:
     wk = (CONTENT_WIDTH - w0) / len(keys)
     rows = [[c, *[n(t[k]) for k in keys]] for c, t in data["by_commune"].items()]
     rows.append(["Tổng cộng", *[n(V[k]) for k in keys]])
-    story.append(table(["Xã", *heads], rows, [w0] + [wk] * len(keys)))
+    story.append(table([commune_heading(data), *heads], rows, [w0] + [wk] * len(keys)))
     story.append(
         P("KH: buổi theo kế hoạch; PV: phục vụ; BĐ: bạn đọc.", st(fontName=f"{FAMILY}-Italic", fontSize=9, leading=12))
     )
