@@ -335,7 +335,14 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
     return model, nodes, routes
 
 
-def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | None = None, on_progress=None) -> Plan:
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+    on_progress=None,
+    bound: bool = True,
+) -> Plan:
     """Plan the cycle: which villages on which day, in what order, arriving when, with how many books.
 
     Parameters
@@ -349,6 +356,9 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
         Seed of the search (default: ``[plan] seed``); the same seed gives the same plan.
     on_progress : callable, optional
         Called as ``on_progress(elapsed_s, objective)`` at each improvement.
+    bound : bool
+        Compute the proven upper bound on people served (``run["bound"]``); a re-plan of part
+        of a cycle leaves it out (a bound of the window is no bound of the whole cycle).
 
     Returns
     -------
@@ -387,14 +397,15 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
             boost[code] = boost.get(code, 1.0) * FLOOR_BOOST
     if floor > 0:
         plan.run["commune_floor"] = floor_report(plan, floor, round_, boost)
-    bound = population_upper_bound(problem)
-    plan.run["bound"] = {
-        "population_upper_bound": bound.population_upper_bound,
-        "objective_bound": bound.objective_bound,
-        "method": bound.method,
-        "solve_time_s": round(bound.solve_time_s, 2),
-        "columns": bound.columns,
-    }
+    if bound:
+        ub = population_upper_bound(problem)
+        plan.run["bound"] = {
+            "population_upper_bound": ub.population_upper_bound,
+            "objective_bound": ub.objective_bound,
+            "method": ub.method,
+            "solve_time_s": round(ub.solve_time_s, 2),
+            "columns": ub.columns,
+        }
     return plan
 
 

@@ -386,7 +386,9 @@ def replan(
         )
     cfg = replan_config(pub_cfg, req2, start, end, pins)
     problem = build_problem(area2, cfg)
-    new = solve(problem)
+    # no upper bound: the window's bound is not one of the whole cycle (kept days + window), and it
+    # took a third of the re-plan's time
+    new = solve(problem, bound=False)
     bad = violations(new, problem)
     if bad:
         raise PlannerError(
