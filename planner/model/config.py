@@ -111,6 +111,8 @@ class PlanSection:
     seed: int = checked(0, NON_NEGATIVE)  # relabels the search's nodes; the same seed gives the same plan
     fixed_points: bool = checked(False)  # use the directive's fixed library points
     walk_limit_m: float = checked(2000.0, NON_NEGATIVE)  # walking to a van stop along paths; 0 = none
+    #: villages carried over from the last cycle (``plan --next-cycle`` sets it): first visit in week 1
+    carry_over: tuple[str, ...] = checked(())
 
 
 @dataclass(frozen=True)

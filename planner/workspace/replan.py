@@ -306,6 +306,8 @@ def replan_config(base: dict, req: ReplanRequest, start: dt.date, end: dt.date, 
         else:
             vehicles = [v for v in vehicles if str(v["id"]) != req.vehicle_down]
     raw["plan"] = dict(raw["plan"], start_date=req.date_from.isoformat(), weeks=weeks, holidays=sorted(holidays))
+    # the carry-over's first week is the published cycle's, not the window's: the kept days stand
+    raw["plan"]["carry_over"] = []
     if req.max_iterations is not None:
         raw["plan"]["max_iterations"] = req.max_iterations
     if req.time_limit_s is not None:
