@@ -244,6 +244,9 @@ def test_a_new_officers_journey(server, browser, tmp_path):
     finished(page, "main", 300)
     page.locator("a.result").click()
     expect(page.locator("#comparison tbody tr")).to_have_count(2)
+    # the report's column names and number style, not the CSV's keys
+    expect(page.locator("#comparison thead")).to_contain_text("Tỷ lệ dân số được phục vụ đủ tần suất (%)")
+    expect(page.locator("#comparison thead")).not_to_contain_text("population_at_frequency_pct")
     page.wait_for_load_state("networkidle")
     shot("11-compare-result")
 

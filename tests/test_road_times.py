@@ -16,7 +16,7 @@ from planner.data.build import PUBLISHED_ROAD_KM, lengthen
 from planner.io import load_area
 from planner.model.errors import InputError
 from planner.planning.network import build_graph, closed_on, travel_matrices
-from tests.conftest import config, write_area
+from tests.conftest import LAT0, config, lon_at, plan_for, write_area
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -186,3 +186,68 @@ def test_open_ended_closure(tmp_path):
     area = _area_with_road_fields(tmp_path, closed_from="2026-06-10")
     assert _minutes(area, on_date=dt.date(2026, 6, 9)) == pytest.approx(15, abs=0.2)
     assert ("DEPOT", "V") in travel_matrices(area, _van(), on_date=dt.date(2027, 1, 1)).unreachable
+
+
+def _detour_area(tmp_path, closed_from, closed_until, detour_closed=False):
+    # Depot at km 0, V at km 5 (visited twice in two weeks). The direct road R (5 km, 15 min at
+    # 20 km/h) carries the dated closure; the detour D goes 5.6 km north, 5 km east and back
+    # south (about 16 km, about 48 min).
+    north = LAT0 + 0.05
+    folder = write_area(
+        tmp_path / "detour",
+        villages=[("V", "Bản V", 5.0, 100, None, 2)],
+        roads=[
+            ("R", "commune", 0.0, 5.0),
+            ("D", "commune", 0, 0, [(lon_at(0), LAT0), (lon_at(0), north), (lon_at(5), north), (lon_at(5), LAT0)]),
+        ],
+    )
+    roads = gpd.read_file(folder / "roads.geojson")
+    roads["closed_from"] = [closed_from, closed_from if detour_closed else None]
+    roads["closed_until"] = [closed_until, closed_until if detour_closed else None]
+    roads.to_file(folder / "roads.geojson", driver="GeoJSON")
+    return load_area(folder)
+
+
+def test_a_road_closed_in_week_two_is_kept_out_of_week_two_only(tmp_path):
+    # R is closed 2026-12-07..2026-12-13 (week 2). Mondays 30/11 and 07/12: the first visit
+    # drives the 15-min road, the second the ~48-min detour; the checker agrees with both.
+    area = _detour_area(tmp_path, "2026-12-07", "2026-12-13")
+    plan, problem = plan_for(area, config(plan={"weeks": 2}))
+    assert [v.visit_dates for v in plan.villages if v.village_id == "V"] == [("2026-11-30", "2026-12-07")]
+    out = {d.date.isoformat(): next(s for s in d.stops if s.stop_id == "V").travel_min for d in plan.days}
+    assert out["2026-11-30"] == pytest.approx(15, abs=0.5)
+    assert 40 <= out["2026-12-07"] <= 55
+    assert any("week 2" in w and "R" in w for w in problem.warnings)
+
+
+def test_a_road_closed_all_cycle_leaves_the_village_unreachable_with_the_reason(tmp_path):
+    # The direct road is closed for the whole cycle and the detour too: V cannot be reached.
+    area = _detour_area(tmp_path, "2026-11-01", "2026-12-31", detour_closed=True)
+    plan, _ = plan_for(area, config(plan={"weeks": 2}))
+    (u,) = [u for u in plan.unserved if u.village_id == "V"]
+    assert u.reason == "unreachable" and "closed" in u.detail
+
+
+def test_a_workspace_closure_with_an_end_date_closes_only_its_weeks(tmp_path):
+    # Closure of R from Wed 2026-12-09 until Fri 2026-12-11; the van works Mondays and
+    # Wednesdays, so week 2 of three holds a closed working day and gets its own matrices
+    # without R, for its Monday too (one trip per week): V ~48 min by the detour. Weeks 1 and 3
+    # keep R (15 min).
+    from planner.planning.build import build_problem
+    from planner.workspace.replan import apply_closures
+
+    area = _detour_area(tmp_path, None, None)
+    closed, problems = apply_closures(area, {"R": (dt.date(2026, 12, 9), dt.date(2026, 12, 11))}, set())
+    assert problems == [] and "R" in set(closed.roads["id"])
+    problem = build_problem(closed, config(plan={"weeks": 3, "working_days": ["Mon", "Wed"]}))
+    van = problem.vehicles[0]
+    minutes = [
+        problem.matrix_for(van, d).time_s[problem.matrices["van"].index("DEPOT"), problem.matrices["van"].index("V")]
+        / 60
+        for d in (dt.date(2026, 11, 30), dt.date(2026, 12, 7), dt.date(2026, 12, 14))
+    ]
+    assert minutes[0] == pytest.approx(15, abs=0.5) and minutes[2] == pytest.approx(15, abs=0.5)
+    assert 40 <= minutes[1] <= 55
+    # without dates the road is removed for the whole plan
+    gone, _ = apply_closures(area, {"R"}, set())
+    assert "R" not in set(gone.roads["id"])

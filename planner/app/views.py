@@ -33,7 +33,8 @@ from planner.app.files import (
     village_row,
     zip_folder,
 )
-from planner.app.pages import render
+from planner.app.pages import lang_of, render
+from planner.comparison.report import column_label, fmt
 from planner.model.config import Config, load_config
 from planner.model.errors import InputError, Problem
 from planner.model.plan import Plan
@@ -500,7 +501,7 @@ def run_page(request: Request, run: str):
     if not folder.is_dir():
         raise HTTPException(status_code=404)
     if (folder / "comparison.csv").exists():
-        return render(request, "compare_result.html", **compare_context(folder, run))
+        return render(request, "compare_result.html", **compare_context(folder, run, lang_of(request)))
     plan = plan_from_dict(json.loads((folder / "plan.json").read_text(encoding="utf-8")))
     pdfs = sorted(p.name for p in (folder / "schedules").glob("*.pdf")) if (folder / "schedules").is_dir() else []
     icss = sorted(p.name for p in (folder / "calendars").glob("*.ics")) if (folder / "calendars").is_dir() else []
@@ -545,7 +546,8 @@ def run_zip(request: Request, run: str):
 
 
 # ------------------------------------------------------------------ compare
-def compare_context(folder: Path, run: str) -> dict:
+def compare_context(folder: Path, run: str, lang: str = "vi") -> dict:
+    """The comparison table with the report's column names and number style in ``lang``."""
     import csv
 
     with (folder / "comparison.csv").open(encoding="utf-8") as f:
@@ -559,12 +561,23 @@ def compare_context(folder: Path, run: str) -> dict:
     )
     return {
         "run": run,
-        "rows": rows,
+        "rows": [{c: show_cell(r[c], c, lang) for c in cols} for r in rows],
         "cols": cols,
+        "heads": {c: column_label(c, lang) for c in cols},
         "charts": charts,
         "maps": maps,
         "has_pdf": (folder / "report.pdf").exists(),
     }
+
+
+def show_cell(text: str, key: str, lang: str) -> str:
+    """A CSV cell as the report writes it: numbers in the reader's style, codes by their label."""
+    for kind in (int, float):
+        try:
+            return fmt(kind(text), lang, key)
+        except ValueError:
+            continue
+    return fmt(text, lang, key) if text else ""
 
 
 @router.get("/compare", dependencies=[VIEWER])

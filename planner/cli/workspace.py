@@ -180,7 +180,7 @@ def prepare_plan(args, config, area):
                 area, problems = apply_closures(area, roads, places)
                 if problems:
                     raise InputError(problems)
-                ctx["closed"] = sorted(roads | places)
+                ctx["closed"] = sorted(set(roads) | places)
     ctx["pins"] = list(config.to_dict()["pins"])
     return config, area, ctx
 
@@ -195,7 +195,7 @@ def after_plan(args, result, ctx) -> None:
         f"  registered in the workspace as a draft ({ctx['kind']}); publish it with: planner publish {result['path'].name}"
     )
     if ctx.get("closed"):
-        print("  closed in the workspace for these dates (left out): " + ", ".join(ctx["closed"]))
+        print("  closed in the workspace for these dates (roads kept out of the weeks they touch; places left out): " + ", ".join(ctx["closed"]))
     if ctx["carry"]:
         plan = result["plan"]
         print(

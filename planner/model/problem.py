@@ -105,10 +105,15 @@ class Problem:
     matrices: dict  # profile name -> Matrices (rows: villages then sites)
     walk: Matrices | None = None  # walking matrices for covering (None: no walking)
     warnings: tuple[str, ...] = field(default=())
+    #: (profile, week index) -> the matrices of that week when roads are closed on some of its
+    #: days (a road closed on any working day of a week is closed for that week's trips).
+    week_matrices: dict = field(default_factory=dict)
     _villages_by_id: dict[str, VillageRow] = field(init=False, repr=False, compare=False)
+    _week_of: dict[dt.date, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_villages_by_id", {v.id: v for v in self.villages})
+        object.__setattr__(self, "_week_of", {d: w for w, week in enumerate(self.weeks) for d in week})
 
     @classmethod
     def assemble(
@@ -121,6 +126,7 @@ class Problem:
         walk: Matrices | None = None,
         area: Area | None = None,
         warnings=(),
+        week_matrices: dict[tuple[str, int], Matrices] | None = None,
     ) -> Problem:
         """The canonical constructor: calendar from the configuration, rows and matrices as given.
 
@@ -150,6 +156,7 @@ class Problem:
             matrices=dict(matrices),
             walk=walk,
             warnings=tuple(warnings),
+            week_matrices=dict(week_matrices or {}),
         )
 
     @classmethod
@@ -226,8 +233,13 @@ class Problem:
                 return s
         raise KeyError(site_id)
 
-    def matrix_for(self, vehicle: VehicleConfig) -> Matrices:
-        return self.matrices[vehicle.profile]
+    def matrix_for(self, vehicle: VehicleConfig, date: dt.date | None = None) -> Matrices:
+        """The vehicle's travel matrices, on ``date`` when given (roads closed that week left out)."""
+        return self.week_matrix(vehicle.profile, self._week_of.get(date) if date is not None else None)
+
+    def week_matrix(self, profile: str, week: int | None) -> Matrices:
+        """The matrices of ``profile`` in week ``week`` (``None``: with no dated closure)."""
+        return self.week_matrices.get((profile, week), self.matrices[profile])
 
     def stop_name(self, loc: int) -> tuple[str, str, str, str, float, float]:
         """(id, name, commune, commune_code, lon, lat) of the stop in matrix row ``loc``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from planner.model.area import Area
@@ -10,7 +11,7 @@ from planner.model.config import Config
 from planner.model.errors import InputError
 from planner.model.matrices import UNREACHABLE
 from planner.model.problem import Problem, SiteRow, VillageRow, cycle_calendar, depot_problems, visits_required
-from planner.planning.network import build_graph, travel_matrices
+from planner.planning.network import RoadGraph, build_graph, closed_mask, travel_matrices
 
 
 def build_problem(area: Area, config: Config) -> Problem:
@@ -44,14 +45,22 @@ def build_problem(area: Area, config: Config) -> Problem:
     problems = depot_problems(config, site_ids)
     if problems:  # say so before computing matrices
         raise InputError(problems)
-    cycle_calendar(config)  # raises NoPlanError before the matrices are computed
+    _, weeks = cycle_calendar(config)  # raises NoPlanError before the matrices are computed
     graph = build_graph(area)
     matrices = {}
+    week_matrices = {}
+    closed_by_week = weekly_closures(graph, weeks)
     for v in vehicles:
         if v.profile not in matrices:
-            matrices[v.profile] = travel_matrices(
-                area, config.profile(v.profile), graph, rainy=config.season == "rainy"
-            )
+            speeds = config.profile(v.profile)
+            rainy = config.season == "rainy"
+            matrices[v.profile] = travel_matrices(area, speeds, graph, rainy=rainy)
+            computed = {}
+            for w, ids in enumerate(closed_by_week):
+                if ids and ids not in computed:
+                    computed[ids] = travel_matrices(area, speeds, graph, rainy=rainy, closed_ids=ids)
+                if ids:
+                    week_matrices[(v.profile, w)] = computed[ids]
     walk = None
     if config.plan.walk_limit_m > 0 or config.plan.fixed_points:
         walk = travel_matrices(area, config.profile("walk"), graph, rainy=config.season == "rainy")
@@ -111,7 +120,31 @@ def build_problem(area: Area, config: Config) -> Problem:
                     + ", ".join(cut[:10])
                     + (" …" if len(cut) > 10 else "")
                 )
-    return Problem.assemble(config, villages, sites, matrices, walk=walk, area=area, warnings=warnings)
+    for w, ids in enumerate(closed_by_week):
+        if ids:
+            warnings.append(
+                f"week {w + 1} ({weeks[w][0]:%d/%m}–{weeks[w][-1]:%d/%m}): road(s) {', '.join(sorted(ids))} "
+                "closed on some of its days by their closed_from/closed_until dates; "
+                "the van's trips that week keep off them"
+            )
+    return Problem.assemble(
+        config, villages, sites, matrices, walk=walk, area=area, warnings=warnings, week_matrices=week_matrices
+    )
+
+
+def weekly_closures(graph: RoadGraph, weeks) -> list[frozenset[str]]:
+    """Per week, the road ids closed on any of its working days by their date range.
+
+    A week is planned as one trip per vehicle (nights away included), so a road closed on any
+    working day of the week is kept out of that whole week: never a route over a closed road.
+    """
+    out = []
+    for week in weeks:
+        mask = np.zeros(len(graph.seg_road_id), dtype=bool)
+        for d in week:
+            mask |= closed_mask(graph, d, None)
+        out.append(frozenset(str(r) for r in graph.seg_road_id[mask]))
+    return out
 
 
 def village_time_windows(row) -> tuple[DailyWindow, ...]:

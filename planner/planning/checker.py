@@ -186,8 +186,8 @@ class Referee:
             for v in self.problem.villages
         }
 
-    def matrix(self, vehicle_id: str) -> Matrices:
-        return self.problem.matrix_for(self.vehicles[vehicle_id])
+    def matrix(self, vehicle_id: str, date: dt.date | None = None) -> Matrices:
+        return self.problem.matrix_for(self.vehicles[vehicle_id], date)
 
     # ------------------------------------------------------------------ one day
 
@@ -309,7 +309,7 @@ class Referee:
 
     def day_legs(self, day: Day) -> list[Leg]:
         """The drives of a day between known places (a roadside lunch joins its two parts)."""
-        m = self.matrix(day.vehicle)
+        m = self.matrix(day.vehicle, day.date)  # the matrices of its week (dated road closures)
         legs: list[Leg] = []
         here = day.stops[0].stop_id
         t_min = km = 0.0
@@ -747,9 +747,12 @@ class Referee:
         return places
 
     def there_and_back(self, veh, a: str, b: str) -> bool:
-        m = self.problem.matrix_for(veh)
-        i, j = m.index(a), m.index(b)
-        return bool(m.time_s[i, j] < UNREACHABLE and m.time_s[j, i] < UNREACHABLE)
+        """On some working day of the cycle (dated road closures change the matrices per week)."""
+        for m in {id(m): m for m in (self.problem.matrix_for(veh, d) for d in self.problem.dates)}.values():
+            i, j = m.index(a), m.index(b)
+            if m.time_s[i, j] < UNREACHABLE and m.time_s[j, i] < UNREACHABLE:
+                return True
+        return False
 
     def fits_a_day(self, veh, place: str) -> bool:
         """A day from a lodging to the place and on to a lodging fits the shift and the driving limit."""

@@ -195,14 +195,7 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
         win = stop_windows(problem, day_span, own, svc_s)
         if not win:
             continue  # the village's own hours never meet a working day: reported by the explainer
-        reach = tuple(
-            r
-            for r, (k, _) in enumerate(routes)
-            if problem.matrix_for(problem.vehicles[k]).time_s[problem.site(problem.vehicles[k].depot).loc, st.loc]
-            < UNREACHABLE
-            and problem.matrix_for(problem.vehicles[k]).time_s[st.loc, problem.site(problem.vehicles[k].depot).loc]
-            < UNREACHABLE
-        )
+        reach = tuple(r for r, (k, w) in enumerate(routes) if there_and_back(problem, k, w, st.loc))
         if not reach:
             continue
         gap = int(min_spacing_days(cfg, st.visits) * DAY_S) - DAY_S // 2
@@ -290,10 +283,15 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
         ),
     )
     locs = np.array([x.loc for x in nodes])
-    profiles = sorted({v.profile for v in problem.vehicles})
+    # one matrix per profile, and per week when dated road closures change it (see build_problem)
+    keys = [
+        (problem.vehicles[k].profile, w if (problem.vehicles[k].profile, w) in problem.week_matrices else None)
+        for k, w in routes
+    ]
+    profiles = sorted(set(keys), key=lambda x: (x[0], -1 if x[1] is None else x[1]))
     time_mats, dist_mats = [], []
-    for p in profiles:
-        m = problem.matrices[p]
+    for prof, wk in profiles:
+        m = problem.week_matrix(prof, wk)
         time_mats.append(np.ascontiguousarray(m.time_s[np.ix_(locs, locs)]))
         dist_mats.append(np.ascontiguousarray(m.dist_m[np.ix_(locs, locs)]))
 
@@ -307,7 +305,7 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
                 start=dn,
                 end=dn,
                 capacity=veh.capacity_books,
-                profile=profiles.index(veh.profile),
+                profile=profiles.index(keys[r]),
                 tw_start_s=_t(problem, week[0], (hours[k][week[0]] or day_span[week[0]])[0]),
                 tw_end_s=_t(problem, week[-1], (hours[k][week[-1]] or day_span[week[-1]])[1]),
                 # lunch on the days whose hours hold the whole lunch window (not on an evening session)
@@ -458,13 +456,21 @@ def floor_report(plan: Plan, floor_pct: float, rounds: int, boost: dict[str, flo
     return {"floor_pct": floor_pct, "rounds": rounds, "below": below}
 
 
+def there_and_back(problem: Problem, k: int, w: int, loc: int) -> bool:
+    """Vehicle ``k`` can drive from its depot to matrix row ``loc`` and back in week ``w``."""
+    veh = problem.vehicles[k]
+    m = problem.week_matrix(veh.profile, w)
+    depot = problem.site(veh.depot).loc
+    return bool(m.time_s[depot, loc] < UNREACHABLE and m.time_s[loc, depot] < UNREACHABLE)
+
+
 def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -> Plan:
     cfg = problem.config
     days: list[Day] = []
     for route in res.routes:
         k, w = routes[route.vehicle]
         veh = problem.vehicles[k]
-        mat = problem.matrix_for(veh)
+        mat = problem.week_matrix(veh.profile, w)
         days.extend(_route_days(problem, model, nodes, route, veh, w, mat, selection))
     own: dict[int, list[str]] = {}  # village -> dates of van stops in the village
     walked: dict[int, list[tuple[str, str]]] = {}  # village -> (date, stop id) it walked to
@@ -871,6 +877,12 @@ class _Explainer:
             )
             walk = f", and no stop the fleet can reach is within a {self.walk_m:,.0f} m walk" if self.walk_m else ""
             return "unreachable", f"no vehicle of the fleet ({fleet}) can reach it in the {season} season: {far}{walk}"
+        if p.week_matrices and not any(
+            there_and_back(p, k, w, stop.loc) for k in range(len(p.vehicles)) for w in range(len(p.weeks))
+        ):
+            return "unreachable", (
+                "roads to it are closed (closed_from/closed_until in the roads file) in every week of the cycle"
+            )
         if stop.kind == "village" and not stop_windows(p, self.day_span, v.id, self.service_s):
             spans = "; ".join(f"{hm(w.start_min)}-{hm(w.end_min)}" for w in v.time_windows)
             return "outside_its_hours", (

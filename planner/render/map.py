@@ -192,7 +192,7 @@ def render_map(plan: Plan, area: Area, path: Path, *, title: str | None = None) 
         "OpenStreetMap",
         name="Nền OpenStreetMap (cần mạng) / OpenStreetMap background (online)",
         overlay=True,
-        show=True,
+        show=False,  # offline by default: the officer ticks it when the office PC is online
     ).add_to(m)
 
     lookup = _Lookup(plan, area)

@@ -72,7 +72,7 @@ def retime(day: Day, problem, vehicle, fixed: dict[str, int], req: EditRequest) 
     ``fixed`` maps a stop id to the minute of the day it must not arrive before (a pinned time).
     """
     cfg = problem.config
-    m = problem.matrix_for(vehicle)
+    m = problem.matrix_for(vehicle, day.date)
     shift = (cfg.vehicle_hours(vehicle, day.date) or (cfg.minutes("shift_start"), 0))[0]
     lunch_lo, lunch_hi = cfg.minutes("lunch_earliest"), cfg.minutes("lunch_latest_end")
     lunch_len = cfg.service.lunch_min
@@ -140,7 +140,7 @@ def new_stop(problem, village_id: str) -> Stop:
 def insert(day: Day, stop: Stop, problem, vehicle, when: int | None) -> Day:
     """``day`` with ``stop`` inserted at its time, or where it adds the least driving."""
     core = [s for s in day.stops if s.kind != "lunch"]
-    m = problem.matrix_for(vehicle)
+    m = problem.matrix_for(vehicle, day.date)
     if when is not None:
         pos = next(
             (
@@ -261,7 +261,13 @@ def edit_run(
     meta = run_meta(run_dir)
     plan = load_run_plan(run_dir)
     rp = meta.get("replan", {})
-    area2, problems = apply_closures(area, set(rp.get("close_roads", [])), set(rp.get("close_places", [])))
+    roads: set[str] | dict[str, tuple[dt.date, dt.date | None]] = set(rp.get("close_roads", []))
+    if "road_closures" in rp:  # dated closures (see replan.apply_closures)
+        roads = {
+            r: (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None)
+            for r, (a, b) in rp["road_closures"].items()
+        }
+    area2, problems = apply_closures(area, roads, set(rp.get("close_places", [])))
     if problems:
         raise InputError(problems)
     problem = build_problem(area2, make_config(raw))

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import select
 
 from planner.io.runs import free_name, run_folder
@@ -43,7 +44,14 @@ from planner.render import calendar, html_schedule, pdf
 from planner.render.document import build_document
 from planner.runs import write_outputs
 from planner.workspace.db import Closure, PlanRecord, Visit
-from planner.workspace.service import load_run_plan, pins_between, register_run, with_pins, write_meta
+from planner.workspace.service import (
+    load_run_plan,
+    pins_between,
+    register_run,
+    road_span,
+    with_pins,
+    write_meta,
+)
 from planner.workspace.store import Workspace, WorkspaceError, audit
 
 #: A village unreachable only because of a closure says so in its detail (it is carried over).
@@ -144,13 +152,21 @@ def kept_days(plan: Plan, since: dt.date, vehicles: list) -> tuple[list[Day], di
     return kept, first_free
 
 
-def apply_closures(area: Area, roads: set[str], places: set[str]) -> tuple[Area, list[Problem]]:
-    """The area without closed roads and villages, closed sites made inactive; unknown ids listed."""
+def apply_closures(
+    area: Area, roads: set[str] | dict[str, tuple[dt.date, dt.date | None]], places: set[str]
+) -> tuple[Area, list[Problem]]:
+    """The area with its closures; unknown ids listed.
+
+    Roads given with dates (``{id: (from, until or None)}``) carry them as their
+    ``closed_from``/``closed_until``, so the planner keeps them out of the weeks they touch
+    only; a road given without dates, or one with a closure range of its own, is removed.
+    Closed villages are left out and closed sites made inactive for the whole plan.
+    """
     problems = []
     road_ids = set(area.roads["id"].astype(str))
     village_ids = set(area.villages["id"].astype(str))
     site_ids = set(area.sites["id"].astype(str))
-    for r in sorted(roads - road_ids):
+    for r in sorted(set(roads) - road_ids):
         problems.append(
             Problem("command line", f"road={r}", "--close-road", r, "no road with this id in the roads file")
         )
@@ -167,8 +183,23 @@ def apply_closures(area: Area, roads: set[str], places: set[str]) -> tuple[Area,
     if closed_sites.any():
         sites.loc[closed_sites, "active"] = False
         sites.loc[closed_sites, "lodging"] = False
-    rds = area.roads[~area.roads["id"].astype(str).isin(roads)].copy()
-    return replace(area, villages=vill, sites=sites, roads=rds), []
+    rds = area.roads.copy()
+    ids = rds["id"].astype(str)
+    dated = roads if isinstance(roads, dict) else {}
+    own = pd.Series(False, index=rds.index)
+    for col in ("closed_from", "closed_until"):
+        if col in rds:
+            own |= rds[col].notna() & (rds[col].astype(str).str.strip() != "")
+    for col in ("closed_from", "closed_until"):
+        if col not in rds:
+            rds[col] = None
+        rds[col] = rds[col].astype(object)
+    for rid, (since, until) in dated.items():
+        at = (ids == rid) & ~own
+        rds.loc[at, "closed_from"] = since.isoformat()
+        rds.loc[at, "closed_until"] = until.isoformat() if until else None
+    gone = ids.isin(set(roads) - set(dated)) | (ids.isin(set(dated)) & own)
+    return replace(area, villages=vill, sites=sites, roads=rds[~gone].copy()), []
 
 
 def done_counts(days: list[Day], not_held: set[tuple[str, str]]) -> dict[str, int]:
@@ -361,7 +392,13 @@ def replan(
                 Closure.date_from <= end, (Closure.date_until.is_(None)) | (Closure.date_until >= req.date_from)
             )
         ).all()
-        closed_roads = set(req.close_roads) | {c.target_id for c in stored if c.kind == "road"}
+        road_dates: dict[str, tuple[dt.date, dt.date | None]] = {}
+        for c in stored:
+            if c.kind == "road":
+                road_dates[c.target_id] = road_span(road_dates.get(c.target_id), (c.date_from, c.date_until))
+        for r in req.close_roads:
+            road_dates[r] = road_span(road_dates.get(r), (req.date_from, req.until))
+        closed_roads = set(road_dates)
         closed_places = set(req.close_places) | {c.target_id for c in stored if c.kind == "place"}
         closure_text = {
             c.target_id: f"{CLOSURE_PREFIX} closed from {c.date_from} ({c.reason or 'no reason given'})"
@@ -372,7 +409,7 @@ def replan(
     vehicles = sorted({d.vehicle for d in old.days} | {str(v["id"]) for v in pub_cfg.get("vehicles", [])})
     kept, first_free = kept_days(old, req.date_from, vehicles)
     new_from = max(first_free.values()) if first_free else req.date_from
-    area2, problems = apply_closures(area, closed_roads, closed_places)
+    area2, problems = apply_closures(area, road_dates, closed_places)
     if problems:
         raise InputError(problems)
     done = done_counts(kept, not_held)
@@ -414,6 +451,9 @@ def replan(
                     "replanned_from": new_from.isoformat(),
                     "published": pub_run,
                     "close_roads": sorted(closed_roads),
+                    "road_closures": {
+                        r: [a.isoformat(), b.isoformat() if b else None] for r, (a, b) in sorted(road_dates.items())
+                    },
                     "close_places": sorted(closed_places),
                     "vehicle_down": req.vehicle_down,
                     "down_days": req.down_days,
@@ -445,10 +485,15 @@ def replan(
                 )
     rec = register_run(ws, path, kind="replan", parent=pub_run)
     notices = []
-    if req.until is not None and req.until < end and (req.close_roads or req.close_places):
+    if req.until is not None and req.until < end and req.close_places:
         notices.append(
-            f"the closures end on {req.until}, but a plan has one road network: they apply to the whole re-planned "
-            f"window (to {end}); re-plan again from {req.until + dt.timedelta(days=1)} to use them again"
+            f"the place closures end on {req.until}, but a place is closed for a whole plan: they apply to the "
+            f"whole re-planned window (to {end}); re-plan again from {req.until + dt.timedelta(days=1)} to use them"
+        )
+    if req.until is not None and req.until < end and req.close_roads:
+        notices.append(
+            f"road closures until {req.until}: the van keeps off the road in every week that holds a closed day "
+            "(a week is one trip)"
         )
     if new_from > req.date_from:
         notices.append(

@@ -320,15 +320,35 @@ def pins_between(ws: Workspace, start: dt.date, end: dt.date) -> list[dict]:
         ]
 
 
-def closures_between(ws: Workspace, start: dt.date, end: dt.date) -> tuple[set[str], set[str]]:
-    """Road ids and place ids closed at some time from ``start`` to ``end`` (closed for the whole plan)."""
+def closures_between(
+    ws: Workspace, start: dt.date, end: dt.date
+) -> tuple[dict[str, tuple[dt.date, dt.date | None]], set[str]]:
+    """Roads closed at some time from ``start`` to ``end`` with their dates, and closed places.
+
+    A road closed more than once gets one span, from its earliest start to its latest end
+    (``None``: open-ended). Places have no dates: they are closed for the whole plan.
+    """
+    roads: dict[str, tuple[dt.date, dt.date | None]] = {}
     with ws.transaction() as s:
         rows = s.scalars(
             select(Closure).where(
                 Closure.date_from <= end, (Closure.date_until.is_(None)) | (Closure.date_until >= start)
             )
         ).all()
-        return {c.target_id for c in rows if c.kind == "road"}, {c.target_id for c in rows if c.kind == "place"}
+        for c in rows:
+            if c.kind == "road":
+                roads[c.target_id] = road_span(roads.get(c.target_id), (c.date_from, c.date_until))
+        return roads, {c.target_id for c in rows if c.kind == "place"}
+
+
+def road_span(
+    a: tuple[dt.date, dt.date | None] | None, b: tuple[dt.date, dt.date | None]
+) -> tuple[dt.date, dt.date | None]:
+    """The span holding both closures (``None`` as the end: open-ended)."""
+    if a is None:
+        return b
+    until = None if a[1] is None or b[1] is None else max(a[1], b[1])
+    return min(a[0], b[0]), until
 
 
 def pins_supported(config) -> bool:
