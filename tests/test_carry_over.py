@@ -130,3 +130,15 @@ def test_next_cycle_puts_the_carry_over_list_in_the_config():
     assert cfg.plan.carry_over == ("A", "B")
     assert cfg.replace(plan={"carry_over": ["C"]}).plan.carry_over == ("C",)
     assert dt.date.fromisoformat(WEEK1) == cfg.start_date
+
+
+def test_a_hand_edit_or_a_merge_keeps_the_late_list_true():
+    # merge_plans (re-plan and hand edits) recomputes plan.late from the merged days: A still late
+    from planner.workspace.replan import merge_plans
+
+    problem = two_mondays(carry_over=["A"], pins=[{"village": "B", "date": WEEK1}])
+    plan = solve(problem)
+    empty = dataclasses.replace(plan, days=(), villages=(), unserved=(), late=())
+    merged = merge_plans(plan, list(plan.days), empty, problem.start_date, set(), {}, problem)
+    assert [x.village_id for x in merged.late] == ["A"]
+    assert violations(merged, problem) == []

@@ -39,7 +39,7 @@ from planner.model.plan import Day, Plan, Unserved
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
 from planner.planning.costs import plan_costs
-from planner.planning.solve import solve
+from planner.planning.solve import late_visits, solve
 from planner.render import calendar, html_schedule, pdf
 from planner.render.document import build_document
 from planner.runs import write_outputs
@@ -274,6 +274,8 @@ def merge_plans(
         run=dict(new.run),
         notices=old.notices,
         costs=merged_costs(days, problem) if problem is not None else {},
+        # carried-over villages first visited after the first week (a hand edit of a next-cycle plan)
+        late=tuple(late_visits(problem, days, services)) if problem is not None else (),
     )
 
 
