@@ -195,7 +195,10 @@ def after_plan(args, result, ctx) -> None:
         f"  registered in the workspace as a draft ({ctx['kind']}); publish it with: planner publish {result['path'].name}"
     )
     if ctx.get("closed"):
-        print("  closed in the workspace for these dates (roads kept out of the weeks they touch; places left out): " + ", ".join(ctx["closed"]))
+        print(
+            "  closed in the workspace for these dates (roads kept out of the weeks they touch; places left out): "
+            + ", ".join(ctx["closed"])
+        )
     if ctx["carry"]:
         plan = result["plan"]
         print(
