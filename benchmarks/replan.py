@@ -76,10 +76,14 @@ def one(tmp: Path, area, iterations: int, replan_iterations: int | None) -> dict
         )
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     d = out["diff"]
+    s = out["plan"].summary()
     return {
         "replan_s": round(wall, 2),
         "replan_cpu_s": round(cpu, 2),
+        "load_1min": round(os.getloadavg()[0], 2),
         "solve_s": out["plan"].run.get("solve_time_s"),
+        "people_served": s["population_served"],
+        "people_at_frequency": s["population_served_at_frequency"],
         "closed_road": road,
         "moved": len(d.moved),
         "dropped": len(d.dropped),
@@ -104,18 +108,42 @@ def main(argv=None) -> int:
         print(json.dumps(rows[-1], ensure_ascii=False))
     times = [r["replan_s"] for r in rows]
     cpu = [r["replan_cpu_s"] for r in rows]
-    print(
+    line = (
         f"replan on the default data ({os.cpu_count()} cores, plan budget {args.max_iterations} steps, "
         f"replan budget {args.replan_iterations or args.max_iterations}): median {statistics.median(times):.1f} s, "
         f"max {max(times):.1f} s over {len(times)} runs (CPU time of this process: median {statistics.median(cpu):.1f} s; "
         f"load average {os.getloadavg()[0]:.1f})"
     )
+    print(line)
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "replan.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    (args.out / "replan.md").write_text(markdown(rows, line), encoding="utf-8")
     return 0
+
+
+def markdown(rows: list[dict], line: str) -> str:
+    """The table of runs, with the summary line and how to read it."""
+    head = list(rows[0])
+    out = [
+        f"# Re-plan benchmark ({dt.date.today()})",
+        "",
+        "`python -m benchmarks.replan` on the default data: a 4-week cycle published, half of week 1 held, then "
+        "`replan --from` the Wednesday of week 2 with a road in use closed, timed end to end (matrices, solve, "
+        "checker, outputs, diff, the changed communes' printables). `replan_s` is wall time, `replan_cpu_s` "
+        "the process's CPU time; `load_1min` the machine's load average when the run ended (2 cores shared "
+        "with other jobs: wall time grows with the load). `people_served` / `people_at_frequency`: the "
+        "re-planned cycle (kept days + new days).",
+        "",
+        line,
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    out += ["| " + " | ".join(str(r[k]) for k in head) + " |" for r in rows]
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, given, settings
 
 from planner.io import load_area
 from planner.model.calendar import parse_term, parse_time_windows
-from planner.model.plan import Day, Plan
+from planner.model.plan import Day, LateVisit, Plan
 from planner.model.problem import Problem
 from planner.planning import checker
 from planner.planning.build import build_problem
@@ -321,6 +321,12 @@ def break_unserved_list(plan, problem):
     return dataclasses.replace(plan, unserved=tuple(u for u in plan.unserved if u.village_id != "T")), problem
 
 
+def break_late_not_carried(plan, problem):
+    # A is not carried over (no [plan] carry_over), yet listed as a late carried-over village
+    late = LateVisit("A", "Bản A", "Xã Thử", 200, "2026-12-03", "not_enough_time", "")
+    return dataclasses.replace(plan, late=(late,)), problem
+
+
 def break_summary_total(plan, problem):
     return dataclasses.replace(plan, population_total=plan.population_total + 1), problem
 
@@ -391,6 +397,7 @@ BREAKS = [
     ("unserved", break_reason_unreachable),
     ("unserved", break_reason_reachable),
     ("unserved", break_unserved_list),
+    ("carry_over", break_late_not_carried),
     ("summary", break_summary_total),
     ("summary", break_status),
 ]

@@ -184,6 +184,22 @@ def test_the_ten_steps_on_the_default_data(db_url, tmp_path, monkeypatch, capsys
     )
     c2cfg = json.loads((out / "c2" / "config.json").read_text(encoding="utf-8"))
     assert c2cfg["plan"]["start_date"] == "2026-12-14"
+    assert c2cfg["plan"]["carry_over"] == sorted(streaks)
+    # every cancelled village not re-planned after the re-plan date (and every other carried-over
+    # village) has its first visit in the first week of c2, or the plan says why it does not
+    c2 = json.loads((out / "c2" / "plan.json").read_text(encoding="utf-8"))
+    first_week = {(dt.date(2026, 12, 14) + dt.timedelta(days=k)).isoformat() for k in range(7)}
+    first_visit = {v["village_id"]: min(v["visit_dates"], default=None) for v in c2["villages"]}
+    late = {x["village_id"]: x for x in c2["late"]}
+    stated = {u["village_id"]: u for u in c2["unserved"]} | late
+    assert set(cancelled_ids - revisited) <= set(streaks)
+    for v in sorted(streaks):
+        if first_visit.get(v) in first_week:
+            assert v not in late, f"{v} is visited in the first week yet listed as late"
+            continue
+        assert v in stated and stated[v]["reason"] and stated[v]["detail"], (
+            f"carried-over village {v} first visited on {first_visit.get(v)}, after the first week, with no reason"
+        )
     if pinned and pins_supported(load_config()):
         assert {"village": pinned, "date": "2026-12-15", "time": "09:00"} in c2cfg["pins"]
     with open_workspace(db_url) as ws, ws.transaction() as s:

@@ -166,11 +166,11 @@ def prepare_plan(args, config, area):
             )
         if getattr(args, "next_cycle", False):
             start, weeks = next_cycle_start(ws)
-            over = {"start_date": start.isoformat()}
+            ctx["carry"] = carry_over(cycle_history(ws))
+            over = {"start_date": start.isoformat(), "carry_over": sorted(ctx["carry"])}
             if args.weeks is None:
                 over["weeks"] = weeks
             config = config.replace(plan=over)
-            ctx["carry"] = carry_over(cycle_history(ws))
             area = with_priority(area, ctx["carry"])
             ctx["kind"] = "next_cycle"
         dates = config.working_dates()
@@ -203,7 +203,12 @@ def after_plan(args, result, ctx) -> None:
             + ", ".join(ctx["closed"])
         )
     if ctx["carry"]:
-        print(f"  {len(ctx['carry'])} village(s) carried over from earlier cycles get a higher priority")
+        plan = result["plan"]
+        print(
+            f"  {len(ctx['carry'])} village(s) carried over from earlier cycles get a higher priority and the first "
+            f"week; {len(plan.late)} first visited later, {sum(u.village_id in ctx['carry'] for u in plan.unserved)} "
+            "short of their visits (see plan.json: late, unserved)"
+        )
     missed = unmet_pins(result["plan"], ctx["pins"])
     if missed:
         print("  warning: pins not honoured: " + ", ".join(f"{p['village']} {p['date']}" for p in missed))

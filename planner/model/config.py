@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import tomllib
 import types
 import typing
@@ -95,6 +96,13 @@ def checked(default, *rules: Rule, **kw):
     return field(default=default, metadata={"rules": rules, **kw})
 
 
+@functools.lru_cache(maxsize=16)
+def vn_holidays(years: tuple[int, ...]) -> tuple[tuple[dt.date, str], ...]:
+    """Vietnam's public holidays in ``years`` (date, Vietnamese name), sorted; computed once per set of
+    years (the lunar ones take a third of a second)."""
+    return tuple(sorted(public_holidays.country_holidays("VN", years=years, language="vi").items()))
+
+
 @dataclass(frozen=True)
 class PlanSection:
     """``[plan]``: the cycle, the season, the search budget."""
@@ -111,6 +119,8 @@ class PlanSection:
     seed: int = checked(0, NON_NEGATIVE)  # relabels the search's nodes; the same seed gives the same plan
     fixed_points: bool = checked(False)  # use the directive's fixed library points
     walk_limit_m: float = checked(2000.0, NON_NEGATIVE)  # walking to a van stop along paths; 0 = none
+    #: villages carried over from the last cycle (``plan --next-cycle`` sets it): first visit in week 1
+    carry_over: tuple[str, ...] = checked(())
 
 
 @dataclass(frozen=True)
@@ -344,7 +354,7 @@ class Config:
         out: dict[dt.date, str] = {}
         if self.plan.public_holidays:
             years = range(self.start_date.year, self.end_date.year + 1)
-            for d, name in sorted(public_holidays.country_holidays("VN", years=years, language="vi").items()):
+            for d, name in vn_holidays(tuple(years)):
                 if self.start_date <= d <= self.end_date:
                     out[d] = str(name)
         for d in self.plan.holidays:

@@ -23,6 +23,13 @@ UNSERVED_REASONS = (
     "fixed_point_only",  # only served by a fixed library point (not a van stop)
 )
 
+#: Why a village carried over from the last cycle has its first visit after the cycle's first week.
+LATE_REASONS = (
+    "pinned",  # a pin puts the visit of its stop on a later date
+    "outside_its_hours",  # its hours (or required market days) never meet the first week's working hours
+    "not_enough_time",  # the first week's working time went to pinned visits and other carried-over villages
+)
+
 SUMMARY_KEYS = (
     "villages_served",
     "population_served",
@@ -147,6 +154,22 @@ class Unserved:
 
 
 @dataclass(frozen=True)
+class LateVisit:
+    """A village carried over from the last cycle whose first visit falls after the first week, and why."""
+
+    village_id: str
+    name: str
+    commune: str
+    population: int
+    first_visit: str  # ISO date
+    reason: str  # one of LATE_REASONS
+    detail: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Plan:
     status: str  # "ok" (all served), "partial" (some unserved), "empty"
     days: tuple[Day, ...]
@@ -158,6 +181,7 @@ class Plan:
     run: dict = field(default_factory=dict)  # parameters, seed, solver stats
     notices: tuple[str, ...] = ()  # e.g. approximated data
     costs: dict = field(default_factory=dict)  # VND: totals, per_vehicle, per_commune, budget cap verdict
+    late: tuple[LateVisit, ...] = ()  # carried-over villages first visited after the first week, with why
 
     def vehicles(self) -> list[str]:
         return sorted({d.vehicle for d in self.days})
@@ -209,6 +233,7 @@ class Plan:
             ],
             "villages": [v.to_dict() for v in self.villages],
             "unserved": [u.to_dict() for u in self.unserved],
+            "late": [x.to_dict() for x in self.late],
         }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.model.plan import Day, LateVisit, Plan, Stop, Unserved, VillageService
 
 
 def _stop(d: dict) -> Stop:
@@ -44,4 +44,5 @@ def plan_from_dict(data: dict) -> Plan:
         run=data.get("run", {}),
         notices=tuple(data.get("notices", ())),
         costs=data.get("costs", {}),
+        late=tuple(LateVisit(**x) for x in data.get("late", ())),
     )

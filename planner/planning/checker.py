@@ -4,7 +4,8 @@ The referee reads the plan's stop events (which vehicle is where, when, with wha
 stop) and recomputes every figure the plan states from the input data (villages, sites),
 the configuration and the travel matrices: books, people served, walkers, legs, service
 times, shifts, windows, lunch, driving, capacity, nights, channels, visits, restocks, the
-reasons given for unserved villages, and the summary. It shares no code with the solver
+reasons given for unserved villages, the first week of villages carried over from the last
+cycle, and the summary. It shares no code with the solver
 (``solve``, ``covering``, ``engine``), only the plain data types and the model's rules, so a
 solver bug cannot hide itself.
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 
 from planner.model.calendar import windows_on
 from planner.model.matrices import UNREACHABLE, Matrices
-from planner.model.plan import CHANNELS, STOP_KINDS, UNSERVED_REASONS, Day, Plan, Stop
+from planner.model.plan import CHANNELS, LATE_REASONS, STOP_KINDS, UNSERVED_REASONS, Day, Plan, Stop
 from planner.model.problem import SCHOOL_KIND, Problem, SiteRow, VillageRow, min_spacing_days, visits_required
 
 #: The rule tags, one per kind of broken rule.
@@ -44,6 +45,7 @@ RULES = (
     "spacing",  # least days between two visits of one stop
     "restock",  # restocks only at active fixed points; a fixed-point village's point restocked enough
     "unserved",  # the unserved list and the truth of every reason
+    "carry_over",  # a carried-over village's first visit in the first week, or a true reason it is later
     "summary",  # plan totals, recomputed from the stop events and the input data
 )
 
@@ -100,6 +102,7 @@ def violations(plan: Plan, problem: Problem) -> list[str]:
     ref.check_stops_per_place(plan)
     ref.check_village_records(plan, truth)
     ref.check_unserved(plan, truth)
+    ref.check_carry_over(plan, truth)
     ref.check_summary(plan, truth)
     return ref.out
 
@@ -710,6 +713,68 @@ class Referee:
         if reason == "too_far_for_shift":
             return f"a visit fits in a day: {fits}" if fits else ""
         return "" if fits else "no visit fits in one day's shift and driving limit from any lodging"
+
+    # ------------------------------------------------------------------ villages carried over from the last cycle
+
+    def check_carry_over(self, plan: Plan, truth: dict[str, Truth]) -> None:
+        """A village carried over (``[plan] carry_over``) and visited gets its first visit in the first week,
+        or is listed in ``plan.late`` with a true reason; nothing else is listed there."""
+        carried = set(self.cfg.plan.carry_over) & set(self.villages)
+        weeks = self.problem.weeks
+        week1 = set(weeks[0]) if len(weeks) > 1 else set(self.problem.dates)
+        listed = Counter(x.village_id for x in plan.late)
+        for vid in sorted(carried | set(listed)):
+            t = truth.get(vid)
+            visited = vid in carried and t is not None and t.channel in ("van_stop", "walk") and bool(t.dates)
+            first = min(t.dates) if visited and t is not None else None
+            late = first is not None and dt.date.fromisoformat(first) not in week1
+            if listed[vid] != late:
+                what = f"first visit {first}" if first else "no van visit" if vid in carried else "not carried over"
+                self.say("carry_over", f"village {vid}", f"listed {listed[vid]}× as late; {what}")
+        for x in plan.late:
+            t = truth.get(x.village_id)
+            if t is None or x.village_id not in carried or not t.dates:
+                continue
+            at = f"village {x.village_id}"
+            if x.first_visit != min(t.dates):
+                self.say("carry_over", at, f"first visit stated {x.first_visit}, the stops give {min(t.dates)}")
+            wrong = self.late_reason_wrong(x.reason, t, week1)
+            if wrong:
+                self.say("carry_over", at, f"late with reason {x.reason}, but {wrong}")
+
+    def late_reason_wrong(self, reason: str, t: Truth, week1: set[dt.date]) -> str:
+        """Why the reason a carried-over village's first visit is after the first week is false ('' if true)."""
+        if reason not in LATE_REASONS:
+            return f"the reasons are {', '.join(LATE_REASONS)}"
+        stops = [s for s in t.served_by if s in self.villages]
+        if reason == "pinned":
+            pins = sorted(p.date for p in self.cfg.pins if p.village in stops)
+            return "" if pins and pins[0] > max(week1) else f"no pin of {stops} puts every visit after the first week"
+        open_days = [(s, d) for s in stops for d in sorted(week1) if self.room_on(s, d)]
+        if reason == "outside_its_hours":
+            return f"{open_days[0][0]} can be served on {open_days[0][1]}" if open_days else ""
+        if not open_days:
+            return "its hours never meet the first week's working hours (outside_its_hours)"
+        fits = any(self.fits_a_day(veh, s) for veh in self.problem.vehicles for s in stops)
+        return "" if fits else "no visit to it fits in one day's shift and driving limit from any lodging"
+
+    def room_on(self, village_id: str, date: dt.date) -> bool:
+        """Some vehicle's hours on ``date`` leave a whole visit inside the village's windows (and market rule)."""
+        v = self.villages[village_id]
+        mode = self.cfg.objective.market_day
+        if v.market is not None and mode != "ignored" and (v.market_required or mode == "required"):
+            if not v.market.on(date):
+                return False
+        service = self.cfg.service.village_service_min
+        for veh in self.problem.vehicles:
+            hours = self.cfg.vehicle_hours(veh, date)
+            if not hours:
+                continue
+            windows = self.problem.village_windows(village_id, date)
+            for lo, hi in windows if windows is not None else (hours,):
+                if min(hi, hours[1]) - max(lo, hours[0]) >= service:
+                    return True
+        return False
 
     def serving_places(self, vid: str, t: Truth) -> list[str]:
         """Where a van stop could serve the village: itself, villages it can walk to, its fixed points."""

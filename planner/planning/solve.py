@@ -30,7 +30,7 @@ from planner.engine import kernel
 from planner.engine.model import UNREACHABLE, Break, DaySchedule, NodeGroup, Precedence, RoutingModel, VehicleSpec
 from planner.model.errors import NoPlanError
 from planner.model.fairness import commune_coverage
-from planner.model.plan import Day, Plan, Stop, Unserved, VillageService
+from planner.model.plan import Day, LateVisit, Plan, Stop, Unserved, VillageService
 from planner.model.problem import Problem, books_for, min_spacing_days
 from planner.planning.bound import population_upper_bound
 from planner.planning.costs import plan_costs
@@ -106,12 +106,16 @@ def can_reach(problem: Problem, vehicle, loc: int, week: int | None = None) -> b
 
 
 def carried_over(problem: Problem, members) -> bool:
-    """Whether a stop serves a village carried over from an earlier cycle (its priority was raised)."""
-    return any(problem.villages[m].priority > 1 for m in members)
+    """Whether a stop serves a village carried over from the last cycle (``[plan] carry_over``)."""
+    ids = set(problem.config.plan.carry_over)
+    return bool(ids) and any(problem.villages[m].id in ids for m in members)
 
 
-#: A carried-over village's first visit after the first week loses this share of its value.
-CARRY_OVER_LATE_SHARE = 0.5
+#: The first visit of a stop serving a carried-over village is worth this many times its value in the
+#: first week and once its value later (a later visit costs ``CARRY_OVER_WEIGHT - 1`` times its value):
+#: the first week goes to carried-over villages before any other (pins excepted), and a carried-over
+#: village that cannot fit in the first week is still visited later rather than dropped.
+CARRY_OVER_WEIGHT = 100
 #: A pinned visit is worth this many times an ordinary one, so the search keeps it whenever it fits.
 PIN_WEIGHT = 1000
 #: A pinned time holds within this many minutes either side.
@@ -127,6 +131,12 @@ def pinned_windows(problem: Problem, day_span: dict, village_id: str | None, ser
     lo = _t(problem, pin.date, h * 60 + m - PIN_TOLERANCE_MIN)
     hi = _t(problem, pin.date, h * 60 + m + PIN_TOLERANCE_MIN)
     return tuple((max(a, lo), min(b, hi)) for a, b in wins if max(a, lo) <= min(b, hi))
+
+
+def first_week_split(problem: Problem, windows: tuple) -> tuple[tuple, tuple]:
+    """Start-of-service windows in the cycle's first week, and those after it."""
+    end = _t(problem, problem.weeks[0][-1], 24 * 60)
+    return tuple(w for w in windows if w[0] < end), tuple(w for w in windows if w[0] >= end)
 
 
 @dataclass(frozen=True)
@@ -232,11 +242,12 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
             if c < len(pins):  # a pinned visit: its date (and time), worth far more than any other
                 alternatives = [(pinned_windows(problem, day_span, own, svc_s, pins[c]), 0)]
                 value *= PIN_WEIGHT
-            elif c == 0 and own and carried_over(problem, st.members) and len(problem.weeks) > 1:
+            elif c == 0 and st.kind == "village" and carried_over(problem, st.members) and len(problem.weeks) > 1:
                 # carried over from a cycle that missed it: its first visit comes in the first week
-                early = stop_windows(problem, day_span, own, svc_s, only=set(problem.weeks[0]))
+                early, late = first_week_split(problem, win)
                 if early:
-                    alternatives = [(early, 0), (win, int(round(CARRY_OVER_LATE_SHARE * value)))]
+                    alternatives = [(early, 0)] + ([(late, (CARRY_OVER_WEIGHT - 1) * value)] if late else [])
+                    value *= CARRY_OVER_WEIGHT
             elif market is not None and not market.required:
                 on_market = stop_windows(problem, day_span, own, svc_s, only=market.dates)
                 if on_market:  # a market-day visit, or any other day at the cost of the market bonus
@@ -366,7 +377,14 @@ def build_model(problem: Problem, selection: Selection | None = None, boost: dic
     return model, nodes, routes
 
 
-def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | None = None, on_progress=None) -> Plan:
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+    on_progress=None,
+    bound: bool = True,
+) -> Plan:
     """Plan the cycle: which villages on which day, in what order, arriving when, with how many books.
 
     Parameters
@@ -380,6 +398,9 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
         Seed of the search (default: ``[plan] seed``); the same seed gives the same plan.
     on_progress : callable, optional
         Called as ``on_progress(elapsed_s, objective)`` at each improvement.
+    bound : bool
+        Compute the proven upper bound on people served (``run["bound"]``); a re-plan of part
+        of a cycle leaves it out (a bound of the window is no bound of the whole cycle).
 
     Returns
     -------
@@ -418,14 +439,15 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
             boost[code] = boost.get(code, 1.0) * FLOOR_BOOST
     if floor > 0:
         plan.run["commune_floor"] = floor_report(plan, floor, round_, boost)
-    bound = population_upper_bound(problem)
-    plan.run["bound"] = {
-        "population_upper_bound": bound.population_upper_bound,
-        "objective_bound": bound.objective_bound,
-        "method": bound.method,
-        "solve_time_s": round(bound.solve_time_s, 2),
-        "columns": bound.columns,
-    }
+    if bound:
+        ub = population_upper_bound(problem)
+        plan.run["bound"] = {
+            "population_upper_bound": ub.population_upper_bound,
+            "objective_bound": ub.objective_bound,
+            "method": ub.method,
+            "solve_time_s": round(ub.solve_time_s, 2),
+            "columns": ub.columns,
+        }
     return plan
 
 
@@ -590,6 +612,63 @@ def school_sessions_report(problem: Problem, visited: dict[int, list[str]]) -> l
     return out
 
 
+def market_ok(problem: Problem, village_id: str) -> set[dt.date]:
+    """The dates a visit of the village may fall on under its market-day rule."""
+    market = market_dates(problem, village_id)
+    return set(market.dates) if market is not None and market.required else set(problem.dates)
+
+
+def late_visits(problem: Problem, days, services) -> list[LateVisit]:
+    """Carried-over villages whose first visit falls after the cycle's first week, each with why.
+
+    ``pinned``: a pin puts every visit of its stop after the first week; ``outside_its_hours``: no
+    working hour of the first week meets the hours (or required market days) of a stop that serves
+    it; ``not_enough_time``: otherwise (the detail says what the first week's visits went to).
+    """
+    carried = set(problem.config.plan.carry_over)
+    if not carried or len(problem.weeks) < 2:
+        return []
+    week1 = set(problem.weeks[0])
+    hours = vehicle_hours_table(problem)
+    day_span = {d: day_bounds(hours, d) for d in problem.dates}
+    svc_s = problem.config.service.village_service_min * 60
+    first_week = [st for d in days if d.date in week1 for st in d.stops if st.kind in ("village", "site")]
+    pinned_stops = {p.village for p in problem.config.pins if p.date in week1}
+    to_carried = sum(1 for st in first_week if carried & set(st.villages_served))
+    village_ids = {x.id for x in problem.villages}
+    n_pinned = sum(1 for st in first_week if st.stop_id in pinned_stops)
+    out = []
+    for v in services:
+        if v.village_id not in carried or not v.visit_dates or v.channel not in ("van_stop", "walk"):
+            continue
+        first = min(v.visit_dates)
+        if dt.date.fromisoformat(first) in week1:
+            continue
+        stops = [x for x in v.served_by if x in village_ids]
+        pins = sorted(p.date for p in problem.config.pins if p.village in stops)
+        open_w1 = [x for x in stops if stop_windows(problem, day_span, x, svc_s, only=week1 & market_ok(problem, x))]
+        if pins and pins[0] > max(week1):
+            reason, detail = "pinned", f"{', '.join(stops)} is pinned to {pins[0]}, after the first week"
+        elif not open_w1:
+            reason, detail = (
+                "outside_its_hours",
+                (
+                    f"the hours (or required market days) of {', '.join(stops)} leave no "
+                    f"{svc_s / 3600:.1f} h of service in the first week's working days"
+                ),
+            )
+        else:
+            reason, detail = (
+                "not_enough_time",
+                (
+                    f"first visited on {first}: the first week's {len(week1)} working day(s) hold {len(first_week)} "
+                    f"visit(s), {n_pinned} pinned and {to_carried} to carried-over villages"
+                ),
+            )
+        out.append(LateVisit(v.village_id, v.name, v.commune, v.population, first, reason, detail))
+    return out
+
+
 def assemble_plan(problem: Problem, days, services, unserved, run: dict) -> Plan:
     """A :class:`Plan` from its parts: status, totals and data notices computed once, for every planner."""
     n_served = sum(1 for v in services if v.channel != "unserved")
@@ -614,6 +693,7 @@ def assemble_plan(problem: Problem, days, services, unserved, run: dict) -> Plan
             {v.id: v.profile for v in problem.vehicles},
             {v.id: v.depot for v in problem.vehicles},
         ),
+        late=tuple(late_visits(problem, days, services)),
     )
 
 

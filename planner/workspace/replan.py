@@ -39,7 +39,7 @@ from planner.model.plan import Day, Plan, Unserved
 from planner.planning.build import build_problem
 from planner.planning.checker import violations
 from planner.planning.costs import plan_costs
-from planner.planning.solve import solve
+from planner.planning.solve import late_visits, solve
 from planner.render import calendar, html_schedule, pdf
 from planner.render.document import build_document
 from planner.runs import write_outputs
@@ -274,6 +274,8 @@ def merge_plans(
         run=dict(new.run),
         notices=old.notices,
         costs=merged_costs(days, problem) if problem is not None else {},
+        # carried-over villages first visited after the first week (a hand edit of a next-cycle plan)
+        late=tuple(late_visits(problem, days, services)) if problem is not None else (),
     )
 
 
@@ -337,6 +339,8 @@ def replan_config(base: dict, req: ReplanRequest, start: dt.date, end: dt.date, 
         else:
             vehicles = [v for v in vehicles if str(v["id"]) != req.vehicle_down]
     raw["plan"] = dict(raw["plan"], start_date=req.date_from.isoformat(), weeks=weeks, holidays=sorted(holidays))
+    # the carry-over's first week is the published cycle's, not the window's: the kept days stand
+    raw["plan"]["carry_over"] = []
     if req.max_iterations is not None:
         raw["plan"]["max_iterations"] = req.max_iterations
     if req.time_limit_s is not None:
@@ -423,7 +427,9 @@ def replan(
         )
     cfg = replan_config(pub_cfg, req2, start, end, pins)
     problem = build_problem(area2, cfg)
-    new = solve(problem)
+    # no upper bound: the window's bound is not one of the whole cycle (kept days + window), and it
+    # took a third of the re-plan's time
+    new = solve(problem, bound=False)
     bad = violations(new, problem)
     if bad:
         raise PlannerError(
