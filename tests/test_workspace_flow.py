@@ -182,6 +182,11 @@ def test_the_ten_steps_on_the_default_data(db_url, tmp_path, monkeypatch, capsys
         cli.main(["plan", "--config", "fast.toml", "--next-cycle", "--run", "c2", "--quiet", "--no-printables", *db])
         == 0
     )
+    # a hand edit of c2 rebuilds it with the workspace closure it was planned with (not refused)
+    c2 = json.loads((out / "c2" / "plan.json").read_text(encoding="utf-8"))
+    day2 = next(d for v in c2["vehicles"] for d in v["days"] if any(s["kind"] == "village" for s in d["stops"]))
+    drop2 = next(s["stop_id"] for s in day2["stops"] if s["kind"] == "village")
+    assert cli.main(["edit", "c2", "--drop", drop2, day2["date"], *db]) == 0
     c2cfg = json.loads((out / "c2" / "config.json").read_text(encoding="utf-8"))
     assert c2cfg["plan"]["start_date"] == "2026-12-14"
     assert c2cfg["plan"]["carry_over"] == sorted(streaks)

@@ -23,6 +23,7 @@ from planner.workspace.service import (
     add_pin,
     audit_lines,
     closures_between,
+    closures_meta,
     is_registered,
     pins_between,
     plan_status,
@@ -30,7 +31,9 @@ from planner.workspace.service import (
     record,
     register_run,
     remove_pin,
+    run_meta,
     unmet_pins,
+    write_meta,
 )
 from planner.workspace.store import db_url, init_workspace, open_workspace, sqlite_path
 
@@ -184,6 +187,7 @@ def prepare_plan(args, config, area):
                 if problems:
                     raise InputError(problems)
                 ctx["closed"] = sorted(set(roads) | places)
+                ctx["closures"] = closures_meta(roads, places)
     ctx["pins"] = list(config.to_dict()["pins"])
     return config, area, ctx
 
@@ -193,6 +197,8 @@ def after_plan(args, result, ctx) -> None:
     if ctx is None:
         return
     with open_workspace(ctx["db"]) as ws:
+        if ctx.get("closures"):  # a hand edit of this plan rebuilds it with the same closures
+            write_meta(result["path"], {**run_meta(result["path"]), "closures": ctx["closures"]})
         register_run(ws, result["path"], kind=ctx["kind"], data_dir=_data_dir(args))
     print(
         f"  registered in the workspace as a draft ({ctx['kind']}); publish it with: planner publish {result['path'].name}"

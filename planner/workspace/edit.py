@@ -29,6 +29,7 @@ from planner.workspace.replan import apply_closures, merge_plans
 from planner.workspace.service import (
     get_plan,
     load_run_plan,
+    meta_closures,
     parse_time,
     register_run,
     run_config,
@@ -260,14 +261,8 @@ def edit_run(
     raw = run_config(run_dir)
     meta = run_meta(run_dir)
     plan = load_run_plan(run_dir)
-    rp = meta.get("replan", {})
-    roads: set[str] | dict[str, tuple[dt.date, dt.date | None]] = set(rp.get("close_roads", []))
-    if "road_closures" in rp:  # dated closures (see replan.apply_closures)
-        roads = {
-            r: (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None)
-            for r, (a, b) in rp["road_closures"].items()
-        }
-    area2, problems = apply_closures(area, roads, set(rp.get("close_places", [])))
+    roads, places = meta_closures(meta)  # the closures the plan was made with
+    area2, problems = apply_closures(area, roads, places)
     if problems:
         raise InputError(problems)
     problem = build_problem(area2, make_config(raw))

@@ -45,6 +45,7 @@ from planner.render.document import build_document
 from planner.runs import write_outputs
 from planner.workspace.db import Closure, PlanRecord, Visit
 from planner.workspace.service import (
+    closures_meta,
     load_run_plan,
     pins_between,
     register_run,
@@ -452,11 +453,7 @@ def replan(
                     "from": req.date_from.isoformat(),
                     "replanned_from": new_from.isoformat(),
                     "published": pub_run,
-                    "close_roads": sorted(closed_roads),
-                    "road_closures": {
-                        r: [a.isoformat(), b.isoformat() if b else None] for r, (a, b) in sorted(road_dates.items())
-                    },
-                    "close_places": sorted(closed_places),
+                    **closures_meta(road_dates, closed_places),
                     "vehicle_down": req.vehicle_down,
                     "down_days": req.down_days,
                     "pins": pins,

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import cast
 
@@ -62,7 +63,33 @@ def run_meta(run_dir: Path) -> dict:
 
 
 def write_meta(folder: Path, meta: dict) -> None:
-    (Path(folder) / META).write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    """Write ``workspace.json`` atomically (a temporary file, then a rename)."""
+    path = Path(folder) / META
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def closures_meta(roads: dict[str, tuple[dt.date, dt.date | None]] | set[str], places: set[str]) -> dict:
+    """The closures a plan was made with, as ``workspace.json`` keeps them (see :func:`meta_closures`)."""
+    dated = roads if isinstance(roads, dict) else {}
+    return {
+        "close_roads": sorted(roads),
+        "road_closures": {r: [a.isoformat(), b.isoformat() if b else None] for r, (a, b) in sorted(dated.items())},
+        "close_places": sorted(places),
+    }
+
+
+def meta_closures(meta: dict) -> tuple[dict[str, tuple[dt.date, dt.date | None]] | set[str], set[str]]:
+    """The closures a run was made with (a re-plan's, or those ``planner plan`` took from the workspace)."""
+    rec = meta.get("replan") or meta.get("closures") or {}
+    roads: dict[str, tuple[dt.date, dt.date | None]] | set[str] = set(rec.get("close_roads", []))
+    if "road_closures" in rec:
+        roads = {
+            r: (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None)
+            for r, (a, b) in rec["road_closures"].items()
+        }
+    return roads, set(rec.get("close_places", []))
 
 
 def plan_dates(plan: Plan, config: dict, meta: dict | None = None) -> tuple[dt.date, dt.date]:
