@@ -157,7 +157,9 @@ def main(argv=None) -> int:
         (
             f"- fleet: {args.vans} vans from DEPOT, {args.weeks} week(s) ({len(problem.dates)} working days), default "
             f"rules; work budget {args.max_iterations:,} steps, cap {args.time_limit:g} s; stopped by "
-            f"`{plan.run.get('stopped_by')}`"
+            f"`{plan.run.get('stopped_by')}`; of the solve stage, the kernel search took "
+            f"{plan.run.get('solve_time_s', float('nan')):.0f} s and the bound "
+            f"{plan.run.get('bound', {}).get('solve_time_s', float('nan')):.0f} s (wall)"
         ),
         (
             f"- plan: {s['villages_served_at_frequency']:,} villages / {s['population_served_at_frequency']:,} people "
