@@ -9,7 +9,7 @@ whole-cycle OR-Tools model, then the bound), and :func:`planner.planning.checker
 (the referee that recomputes every rule from the problem).
 
     python -m benchmarks.plan_scale [--villages 1000] [--vans 5] [--weeks 4] [--segments 200000]
-        [--max-iterations 100000] [--time-limit 420] [--seed 0]
+        [--max-iterations 300000] [--time-limit 420] [--seed 0]
 
 Printed and written to ``benchmarks/results/plan_scale.md``: wall and CPU time of each
 stage, peak resident memory (``getrusage``: this process, and the largest forked matrix
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     ap.add_argument("--vans", type=int, default=5)
     ap.add_argument("--weeks", type=int, default=4)
     ap.add_argument("--segments", type=int, default=200_000)
-    ap.add_argument("--max-iterations", type=int, default=100_000, help="the solver's work budget (search steps)")
+    ap.add_argument("--max-iterations", type=int, default=300_000, help="the solver's work budget (search steps)")
     ap.add_argument("--time-limit", type=float, default=420.0, help="the solver's safety cap on wall time (s)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--start-date", default="2026-01-05")
