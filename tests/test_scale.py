@@ -15,6 +15,7 @@ from planner.planning.network import (
     PathGeometry,
     build_graph,
     core_graph,
+    drop_dominated_arcs,
     min_arcs,
     packed_weights,
     spatial_numbering,
@@ -112,6 +113,21 @@ def test_core_keeps_a_bend_as_one_arc_and_drops_a_shortcut_with_a_witness():
     # with 3 -> 2 at weight 3 the witness weighs 8 > 7: the shortcut 0 -> 2 (7) is added
     r, c, ww, kept = core_graph(rows, cols, np.array([3.0, 4.0, 5.0, 3.0]), np.array([0, 2, 3]), 4)
     assert sorted(zip(r.tolist(), c.tolist(), ww.tolist())) == [(0, 2, 7.0), (0, 3, 5.0), (3, 2, 3.0)]
+
+
+def test_an_arc_that_a_two_arc_path_matches_is_dropped():
+    # 0 -> 2 weighs 7; 0 -> 1 -> 2 weighs 3 + 4 = 7 (a match): 0 -> 2 goes. Every other arc is
+    # lighter than its two-arc detour, e.g. 2 -> 0 weighs 5 against 2 -> 1 -> 0 = 2 + 4 = 6: stays.
+    rows, cols = np.array([0, 0, 1, 1, 2, 2]), np.array([1, 2, 0, 2, 0, 1])
+    w = np.array([3.0, 7.0, 4.0, 4.0, 5.0, 2.0])
+    r, c, ww = drop_dominated_arcs(rows, cols, w, 3)
+    assert list(zip(r.tolist(), c.tolist(), ww.tolist())) == [
+        (0, 1, 3.0),
+        (1, 0, 4.0),
+        (1, 2, 4.0),
+        (2, 0, 5.0),
+        (2, 1, 2.0),
+    ]
 
 
 def test_core_search_equals_the_whole_network_bit_for_bit():
