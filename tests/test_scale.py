@@ -188,3 +188,15 @@ def test_default_data_matrices_are_the_same_through_the_core():
     assert np.array_equal(whole[0], core[0]) and np.array_equal(whole[1], core[1])
     assert ((whole[0] >= UNREACHABLE) == (m.time_s >= UNREACHABLE)).all()
     assert np.abs(whole[0] - m.time_s)[m.time_s < UNREACHABLE].max() <= 1  # ms rounded per segment
+
+
+def test_plan_scale_benchmark_runs_the_planner_and_the_checker(tmp_path):
+    # a small instance of the benchmark (30 villages, 2 vans, 1 week): the checker finds nothing
+    from benchmarks import plan_scale
+
+    out = tmp_path / "plan_scale.md"
+    args = ["--villages", "30", "--vans", "2", "--weeks", "1", "--segments", "2000", "--max-iterations", "200"]
+    assert plan_scale.main([*args, "--time-limit", "30", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "checker (`planner.planning.checker.violations`): no violation" in text
+    assert "| solve (kernel + bound) |" in text
