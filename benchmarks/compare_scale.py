@@ -12,11 +12,13 @@ budget). The same :func:`planner.comparison.run.run_scenario` runs them
 
 and the benchmark reports wall time and peak memory of each, checks that all give the
 same figures (solve time aside), and reports the Dask speed-up: wall time with 1 worker over
-wall time with N workers. The Dask dashboard is off (port 8787 may be taken). Memory is sampled every 0.1 s as the resident set size (RSS)
-of this process and all its descendants (psutil): "total" is the peak of the sum, "largest"
-the peak of the biggest single process. Cluster start-up is timed apart from the run.
+wall time with N workers, with the workers' CPU time and the load average beside each. The
+Dask dashboard is off (port 8787 may be taken). Memory is sampled every 0.1 s as the resident
+set size (RSS) of this process and all its descendants (psutil): "total" is the peak of the
+sum, "largest" the peak of the biggest single process. Cluster start-up is timed apart from
+the run.
 
-Run from the repository root (about 5 minutes on 2 cores)::
+Run from the repository root (about 8 minutes on 2 cores with the figures of the results)::
 
     python -m benchmarks.compare_scale [--max-iterations 5000] [--weeks 1] [--dask-workers 1,2]
         [--modes sequential,local,dask]
