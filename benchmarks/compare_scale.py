@@ -7,16 +7,21 @@ budget). The same :func:`planner.comparison.run.run_scenario` runs them
 
 1. sequentially in this process,
 2. in local worker processes (``concurrent.futures``, one per core),
-3. on a local Dask cluster (``distributed.LocalCluster``, several worker processes),
+3. on a local Dask cluster (``distributed.LocalCluster``, one thread per worker process), once
+   for each worker count of ``--dask-workers`` (default 1 and 2, for the speed-up),
 
-and the benchmark reports wall time and peak memory of each, and checks that the three give the
-same figures (solve time aside). Memory is sampled every 0.1 s as the resident set size (RSS)
-of this process and all its descendants (psutil): "total" is the peak of the sum, "largest"
-the peak of the biggest single process. Cluster start-up is timed apart from the run.
+and the benchmark reports wall time and peak memory of each, checks that all give the
+same figures (solve time aside), and reports the Dask speed-up: wall time with 1 worker over
+wall time with N workers, with the workers' CPU time and the load average beside each. The
+Dask dashboard is off (port 8787 may be taken). Memory is sampled every 0.1 s as the resident
+set size (RSS) of this process and all its descendants (psutil): "total" is the peak of the
+sum, "largest" the peak of the biggest single process. Cluster start-up is timed apart from
+the run.
 
-Run from the repository root (about 5 minutes on 2 cores)::
+Run from the repository root (about 8 minutes on 2 cores with the figures of the results)::
 
-    python -m benchmarks.compare_scale [--max-iterations 5000] [--weeks 1] [--dask-workers 2]
+    python -m benchmarks.compare_scale [--max-iterations 5000] [--weeks 1] [--dask-workers 1,2]
+        [--modes sequential,local,dask]
 
 The table is printed and written to ``benchmarks/results/compare_scale.md`` (and ``.csv``).
 """
@@ -105,6 +110,32 @@ def run_mode(mode: str, tasks, **kw) -> dict:
     }
 
 
+def run_dask(tasks, n_workers: int) -> dict:
+    """The tasks on a fresh local Dask cluster of ``n_workers`` processes (dashboard off); start-up timed apart."""
+    import distributed
+
+    print(f"local Dask cluster ({n_workers} worker(s)) …", flush=True)
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    t0 = time.perf_counter()
+    with (
+        distributed.LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        startup = time.perf_counter() - t0
+        before = sum(client.run(process_cpu_s).values())
+        out = run_mode("dask", tasks, dask=client)
+        cpu = sum(client.run(process_cpu_s).values()) - before
+        return out | {"workers": n_workers, "startup_s": startup, "load": load, "cpu_s": cpu}
+
+
+def process_cpu_s() -> float:
+    """CPU seconds of the calling process (run on each Dask worker)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return me.ru_utime + me.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="planner compare at province scale")
     ap.add_argument("--villages", type=int, default=1000)
@@ -112,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-iterations", type=int, default=5000)
     ap.add_argument("--time-limit", type=float, default=120)
     ap.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
-    ap.add_argument("--dask-workers", type=int, default=None, help="Dask worker processes (default: cores)")
+    ap.add_argument("--dask-workers", default="1,2", help="Dask worker processes, one cluster per count (default: 1,2)")
+    ap.add_argument("--modes", default="sequential,local,dask", help="modes to run (sequential is always run)")
     ap.add_argument(
         "--keep", type=Path, default=None, help="write the district folders here (default: a temporary folder)"
     )
@@ -120,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     workers = args.workers or cores
-    dask_workers = args.dask_workers or max(2, cores)
+    dask_counts = [int(x) for x in str(args.dask_workers).split(",") if x.strip()]
+    modes = {m.strip() for m in args.modes.split(",")}
     overrides = {"plan": {"weeks": args.weeks, "max_iterations": args.max_iterations, "time_limit_s": args.time_limit}}
 
     tmp = None
@@ -139,22 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     print("sequential …", flush=True)
     runs["sequential"] = run_mode("sequential", tasks) | {"workers": 1, "startup_s": 0.0}
     print(f"  {runs['sequential']['wall_s']:.1f} s", flush=True)
-    print(f"local processes ({workers}) …", flush=True)
-    runs["local"] = run_mode("local", tasks, workers=workers) | {"workers": workers, "startup_s": 0.0}
-    print(f"  {runs['local']['wall_s']:.1f} s", flush=True)
-    import distributed
-
-    print(f"local Dask cluster ({dask_workers} workers) …", flush=True)
-    t0 = time.perf_counter()
-    with (
-        distributed.LocalCluster(
-            n_workers=dask_workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        startup = time.perf_counter() - t0
-        runs["dask"] = run_mode("dask", tasks, dask=client) | {"workers": dask_workers, "startup_s": startup}
-    print(f"  {runs['dask']['wall_s']:.1f} s (+ {startup:.1f} s cluster start-up)", flush=True)
+    if "local" in modes:
+        print(f"local processes ({workers}) …", flush=True)
+        runs["local"] = run_mode("local", tasks, workers=workers) | {"workers": workers, "startup_s": 0.0}
+        print(f"  {runs['local']['wall_s']:.1f} s", flush=True)
+    for n_dask in dask_counts if "dask" in modes else []:
+        runs[f"dask-{n_dask}"] = run_dask(tasks, n_dask)
+        print(f"  {runs[f'dask-{n_dask}']['wall_s']:.1f} s", flush=True)
     children_maxrss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     self_maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -164,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         same = comparable(comparison_rows(r["results"])) == ref
         mode_rows.append(
             {
-                "mode": mode,
+                "mode": mode.split("-")[0],
                 "workers": r["workers"],
                 "wall_s": round(r["wall_s"], 1),
                 "sum_solve_s": round(r["solve_s"], 1),
@@ -175,6 +199,24 @@ def main(argv: list[str] | None = None) -> int:
                 "same_figures": "yes" if same else "NO",
             }
         )
+    dask_runs = [r for m, r in runs.items() if m.startswith("dask-")]
+    one = next((r for r in dask_runs if r["workers"] == 1), None)
+    speedup_lines = []
+    if one is not None and len(dask_runs) > 1:
+        speedup_lines = [
+            "",
+            "Dask speed-up (the same tasks on a `LocalCluster` of 1 and of N worker processes, one thread each; "
+            "speed-up = wall with 1 worker / wall with N; the load average is beside each run):",
+            "",
+            "| Dask workers | wall (s) | speed-up over 1 worker | CPU of the workers (s) | sum of solve times (s) "
+            "| load average at the start |",
+            "|---:|---:|---:|---:|---:|---|",
+            *(
+                f"| {r['workers']} | {r['wall_s']:.1f} | {one['wall_s'] / r['wall_s']:.2f} | {r['cpu_s']:.1f} | "
+                f"{r['solve_s']:.1f} | {r['load']} |"
+                for r in dask_runs
+            ),
+        ]
     seq = runs["sequential"]["results"]
     n_v = sum(r.figures["villages_total"] for r in seq)
     n_p = sum(r.figures["population_total"] for r in seq)
@@ -187,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python -m benchmarks.compare_scale --villages {args.villages} --weeks {args.weeks} "
         f"--max-iterations {args.max_iterations} --time-limit {args.time_limit:g}"
         + (f" --workers {args.workers}" if args.workers else "")
-        + (f" --dask-workers {args.dask_workers}" if args.dask_workers else "")
+        + f" --dask-workers {args.dask_workers} --modes {args.modes}"
         + "`.",
         "",
         f"Problem: {len(seq)} districts, {n_v:,} villages, {n_p:,} people "
@@ -202,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{m['peak_rss_total_mb']} | {m['peak_rss_largest_mb']} | {m['same_figures']} |"
             for m in mode_rows
         ),
+        *speedup_lines,
         "",
         f"`resource.getrusage`: this process's max RSS {self_maxrss_kb / 1024:,.0f} MB, largest waited-for child "
         f"{children_maxrss_kb / 1024:,.0f} MB. Wall time of a mode excludes generating the data and starting the "

@@ -17,8 +17,10 @@ or when ``on_date`` falls in its ``closed_from``..``closed_until`` range (ISO da
 ``YYYY-MM-DD``, or ``MM-DD`` for a range that recurs every year and may span the new year).
 
 Shortest paths: :func:`scipy.sparse.csgraph.dijkstra` from every stop (see
-:func:`stop_matrices`); the road geometry of a leg is searched only when a plan asks for
-it (:class:`PathGeometry`).
+:func:`stop_matrices`); on large networks over the network's core (:func:`core_graph`:
+road vertices eliminated and replaced by exact shortcuts, as in contraction hierarchies);
+the road geometry of a leg is searched only when a plan asks for it (:class:`PathGeometry`),
+on the whole network.
 Pairs that cannot be reached are reported in :attr:`Matrices.unreachable`, never given
 a silent infinity or zero.
 """
@@ -352,13 +354,7 @@ def travel_matrices(
     g_time = csr_matrix((t, (rows, cols)), shape=(n_all, n_all))
     stop_nodes = np.arange(n_v, n_all)
     node_xy = np.vstack([graph.xy.reshape(-1, 2), stop_xy.reshape(-1, 2)])
-    time_ss, dist_ss = stop_matrices(g_time, rows, cols, t, d, stop_nodes, node_xy=node_xy)
-    bad = ~np.isfinite(time_ss)
-    time_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, time_ss))).astype(np.int64)
-    dist_i = np.where(bad, UNREACHABLE, np.rint(np.where(bad, 0, dist_ss))).astype(np.int64)
-    del time_ss, dist_ss
-    np.fill_diagonal(time_i, 0)
-    np.fill_diagonal(dist_i, 0)
+    time_i, dist_i = stop_matrices(g_time, rows, cols, t, d, stop_nodes, node_xy=node_xy, rounded=True)
     bad_pairs = tuple((stop_ids[a], stop_ids[b]) for a, b in zip(*np.nonzero(time_i >= UNREACHABLE)))
     return Matrices(
         profile=profile.name,
@@ -382,8 +378,10 @@ def stop_matrices(
     workers: int | None = None,
     exact_max_elements: int = EXACT_TREE_MAX_ELEMENTS,
     node_xy: np.ndarray | None = None,
+    core: bool = True,
+    rounded: bool = False,
 ):
-    """Time (s) and distance (m) between stops along shortest-time paths, as float arrays (inf: no path).
+    """Time (s) and distance (m) between stops along shortest-time paths (inf: no path).
 
     Small networks (stops × nodes up to :data:`EXACT_TREE_MAX_ELEMENTS`) keep the shortest-time
     trees and sum the distance along them. Larger ones run one search per stop on packed
@@ -393,40 +391,238 @@ def stop_matrices(
     (default: up to 2; forked, so only from a process with no other thread, else one).
     Against the kept trees: the same time to the second or one second off (milliseconds
     are rounded per segment), the same distance within a few metres (decimetres likewise).
-    With ``node_xy`` (metric coordinates of every node) the nodes are first renumbered in
-    bands across the area, so that a search touches memory in order (about a third faster).
+
+    With ``core`` (the default) the searches run on the network's core (:func:`core_graph`):
+    road vertices are eliminated in rounds and replaced by shortcuts, which keeps every
+    shortest packed weight between the stops exactly (integer sums in float64), so the
+    figures are the same as a search over the whole network, in less than half the time.
+    With ``node_xy`` (metric coordinates of every node) the nodes are renumbered in bands
+    across the area, so that a search touches memory in order (about a third faster).
+    With ``rounded`` the result is two ``int64`` arrays, rounded to the second and the
+    metre, :data:`UNREACHABLE` where there is no path and 0 on the diagonal (rounded by the
+    workers, not in this process).
     """
     n_all = g_time.shape[0]
     if len(stop_nodes) * n_all <= exact_max_elements:
         time_all, pred = dijkstra(g_time, directed=True, indices=stop_nodes, return_predecessors=True)
         dist_all = tree_distances(pred, rows, cols, d, n_all)
-        return time_all[:, stop_nodes], dist_all[:, stop_nodes]
+        time_ss, dist_ss = time_all[:, stop_nodes], dist_all[:, stop_nodes]
+        return rounded_matrices(time_ss, dist_ss, 0) if rounded else (time_ss, dist_ss)
+    weights = packed_weights(t, d)
+    rows, cols, stop_nodes = np.asarray(rows), np.asarray(cols), np.asarray(stop_nodes)
+    if core:
+        rows, cols, weights, kept = core_graph(rows, cols, weights, stop_nodes, n_all)
+        n_all = len(kept)
+        local = np.full(g_time.shape[0], -1, dtype=np.int64)
+        local[kept] = np.arange(n_all)
+        rows, cols, stop_nodes = local[rows], local[cols], local[stop_nodes]
+        node_xy = node_xy[kept] if node_xy is not None else None
     if node_xy is not None:
         new = spatial_numbering(node_xy)
         rows, cols, stop_nodes = new[rows], new[cols], new[stop_nodes]
-    packed = csr_matrix((packed_weights(t, d), (rows, cols)), shape=(n_all, n_all))
-    chunks = [stop_nodes[k : k + SOURCES_PER_CHUNK] for k in range(0, len(stop_nodes), SOURCES_PER_CHUNK)]
+    packed = csr_matrix((weights, (rows, cols)), shape=(n_all, n_all))
+    n_s = len(stop_nodes)
+    chunks = [np.arange(k, min(k + SOURCES_PER_CHUNK, n_s)) for k in range(0, n_s, SOURCES_PER_CHUNK)]
     workers = workers if workers is not None else min(MAX_WORKERS, os.cpu_count() or 1)
-    time_ss = np.empty((len(stop_nodes), len(stop_nodes)))
-    dist_ss = np.empty((len(stop_nodes), len(stop_nodes)))
+    dtype = np.int64 if rounded else float
+    time_ss = np.empty((n_s, n_s), dtype=dtype)
+    dist_ss = np.empty((n_s, n_s), dtype=dtype)
     # worker processes are forked (sharing the graph), and only from a single-threaded
     # process: forking a process with threads (a solver's, a Dask worker's) is unsafe
     forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     if workers > 1 and len(chunks) > 1 and forkable:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=set_packed_graph, initargs=(packed, stop_nodes)
+            workers, mp_context=ctx, initializer=set_packed_graph, initargs=(packed, stop_nodes, rounded)
         ) as ex:
-            results = ex.map(packed_rows_of_shared, chunks)
-            for k, (tm, dm) in enumerate(results):
-                time_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(tm)] = tm
-                dist_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(dm)] = dm
+            for chunk, (tm, dm) in zip(chunks, ex.map(packed_rows_of_shared, chunks)):
+                time_ss[chunk], dist_ss[chunk] = tm, dm
     else:
-        for k, chunk in enumerate(chunks):
-            tm, dm = packed_rows(packed, chunk, stop_nodes)
-            time_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(tm)] = tm
-            dist_ss[k * SOURCES_PER_CHUNK : k * SOURCES_PER_CHUNK + len(dm)] = dm
+        for chunk in chunks:
+            time_ss[chunk], dist_ss[chunk] = packed_rows(packed, chunk, stop_nodes, rounded)
     return time_ss, dist_ss
+
+
+def rounded_matrices(time_s: np.ndarray, dist_m: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """Whole seconds and metres as ``int64`` (:data:`UNREACHABLE` where inf); row ``k`` is stop ``first + k``."""
+    bad = ~np.isfinite(time_s)
+    time_i = np.rint(np.where(bad, 0, time_s)).astype(np.int64)
+    dist_i = np.rint(np.where(bad, 0, dist_m)).astype(np.int64)
+    time_i[bad] = UNREACHABLE
+    dist_i[bad] = UNREACHABLE
+    k = np.arange(min(len(time_s), time_s.shape[1] - first))
+    time_i[k, first + k] = 0
+    dist_i[k, first + k] = 0
+    return time_i, dist_i
+
+
+CORE_DEGREE_CAPS = (4, 5, 6, 7, 8, 8, 10, 10, 12, 12)
+"""Largest out-degree of a vertex eliminated in each round of :func:`core_graph` (measured on the
+200,000-segment grid of ``benchmarks/import_scale.py``: the core keeps 27,938 of 105,493 nodes and
+a search takes about 7.6 ms of CPU against 18.7 ms on the whole network; 14 rounds up to 16 gave
+22,708 nodes and 6.7 ms but cost 1.3 s more to build, in the main process)."""
+CORE_MAX_ARC_GROWTH = 1.1
+""":func:`core_graph` stops before its arcs grow past this multiple of the network's."""
+
+
+def core_graph(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, keep: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The network reduced to a core that keeps every shortest path weight between the ``keep`` nodes.
+
+    Node elimination, as in the preprocessing of contraction hierarchies (Geisberger et al.,
+    2008), stopped at a core: each round removes an independent set of vertices of low
+    degree (never a ``keep`` node) and joins each removed vertex's in-neighbour ``a`` to its
+    out-neighbour ``b`` by a shortcut weighing ``w(a, v) + w(v, b)``, unless an arc
+    ``a -> b`` or a path ``a -> x -> b`` over the remaining arcs weighs no more (a witness).
+    A degree-2 vertex (a bend of a road) is the simplest case: its two arcs become one.
+    Weights must add exactly (the integers of :func:`packed_weights`) for the core's shortest
+    weights to equal the network's bit for bit. Last, arcs that a two-arc path matches are
+    dropped (:func:`drop_dominated_arcs`).
+
+    Returns the core's arcs (rows, cols, weights, in the original node numbers) and the
+    sorted numbers of its nodes.
+    """
+    kept = np.zeros(n, dtype=bool)
+    kept[keep] = True
+    eliminated = np.zeros(n, dtype=bool)
+    rows, cols, weights = min_arcs(rows, cols, weights)
+    limit = CORE_MAX_ARC_GROWTH * len(rows)
+    for cap in CORE_DEGREE_CAPS:
+        out = eliminate_round(rows, cols, weights, kept | eliminated, cap, n)
+        if out is None or len(out[0]) > limit:
+            break
+        rows, cols, weights, gone = out
+        eliminated |= gone
+    rows, cols, weights = drop_dominated_arcs(rows, cols, weights, n)
+    return rows, cols, weights, np.flatnonzero(~eliminated)
+
+
+def drop_dominated_arcs(rows, cols, weights, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arcs sorted by (row, col), less those ``a -> b`` that a path ``a -> x -> b`` matches or beats.
+
+    Safe all at once because weights are positive: each arc of such a path is lighter than the
+    arc it replaces, so every dropped arc is matched by a path of kept arcs (by induction on the
+    weight). On the benchmark grid this drops about 13 % of the core's arcs (shortcuts of early
+    rounds that later shortcuts beat) and makes a search about a fifth faster.
+    """
+    key = rows.astype(np.int64) * n + cols
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    n_out = ptr[rows + 1] - ptr[rows]
+    best = np.full(len(rows), np.inf)
+    for k in range(int(n_out.max(initial=0))):
+        arc = np.flatnonzero(n_out > k)
+        first = ptr[rows[arc]] + k  # the k-th arc out of the same row: a -> x
+        other = cols[first] != cols[arc]
+        arc, first = arc[other], first[other]
+        second = cols[first].astype(np.int64) * n + cols[arc]  # x -> b
+        at = np.minimum(np.searchsorted(key, second), len(key) - 1)
+        found = key[at] == second
+        best[arc[found]] = np.minimum(best[arc[found]], weights[first[found]] + weights[at[found]])
+    keep = best > weights
+    return rows[keep], cols[keep], weights[keep]
+
+
+def min_arcs(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One arc per (row, col), the lightest; sorted by row, then column."""
+    order = np.argsort(weights, kind="stable")
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    order = np.argsort(rows.astype(np.int64) * (int(max(cols.max(initial=0), 0)) + 1) + cols, kind="stable")
+    rows, cols, weights = rows[order], cols[order], weights[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    return rows[first], cols[first], weights[first]
+
+
+def eliminate_round(rows, cols, weights, fixed: np.ndarray, cap: int, n: int):
+    """One round of :func:`core_graph` on arcs sorted by (row, col), one per pair.
+
+    Returns the new arcs (same order) and the eliminated vertices, or None if none.
+    """
+    nbr_a = np.concatenate([rows, cols])
+    nbr_b = np.concatenate([cols, rows])
+    n_out = np.bincount(rows, minlength=n)
+    out_ptr = np.concatenate([[0], np.cumsum(n_out)])
+    by_col = np.argsort(cols, kind="stable")  # arcs a -> v grouped by v
+    n_in = np.bincount(cols, minlength=n)
+    in_ptr = np.concatenate([[0], np.cumsum(n_in)])
+    candidate = ~fixed & (n_out + n_in > 0) & (np.maximum(n_out, n_in) <= cap)
+    gone = independent_set(nbr_a, nbr_b, candidate, n_out + n_in, n)
+    if not gone.any():
+        return None
+    vs = np.flatnonzero(gone)
+    new_a, new_b, new_w = [], [], []
+    for ki, ko in sorted(set(zip(n_in[vs].tolist(), n_out[vs].tolist()))):
+        if ki == 0 or ko == 0:
+            continue
+        sel = vs[(n_in[vs] == ki) & (n_out[vs] == ko)]
+        at_in = by_col[in_ptr[sel][:, None] + np.arange(ki)]
+        at_out = out_ptr[sel][:, None] + np.arange(ko)
+        a = np.repeat(rows[at_in], ko, axis=1).ravel()
+        b = np.tile(cols[at_out], (1, ki)).ravel()
+        w = (np.repeat(weights[at_in], ko, axis=1) + np.tile(weights[at_out], (1, ki))).ravel()
+        ok = a != b
+        new_a.append(a[ok])
+        new_b.append(b[ok])
+        new_w.append(w[ok])
+    stay = ~(gone[rows] | gone[cols])
+    rows, cols, weights = rows[stay], cols[stay], weights[stay]
+    if not new_a:
+        return rows, cols, weights, gone
+    a, b, w = min_arcs(np.concatenate(new_a), np.concatenate(new_b), np.concatenate(new_w))
+    key = rows.astype(np.int64) * n + cols  # sorted
+    need = w < witness_weights(key, rows, weights, a, b, n)
+    a, b, w = a[need], b[need], w[need]
+    # a needed shortcut is lighter than any arc a -> b: it replaces that arc or is added
+    new_key = a.astype(np.int64) * n + b
+    at = np.searchsorted(key, new_key)
+    hit = at < len(key)
+    hit[hit] = key[at[hit]] == new_key[hit]
+    weights = weights.copy()
+    weights[at[hit]] = w[hit]
+    add = ~hit
+    pos = np.searchsorted(key, new_key[add])
+    return np.insert(rows, pos, a[add]), np.insert(cols, pos, b[add]), np.insert(weights, pos, w[add]), gone
+
+
+def independent_set(nbr_a, nbr_b, candidate: np.ndarray, degree: np.ndarray, n: int) -> np.ndarray:
+    """A maximal set of ``candidate`` vertices no two of which are neighbours, lowest degree first."""
+    # equal degrees: a fixed hash of the vertex number decides (deterministic)
+    spread = (np.arange(n, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(2**32)
+    priority = degree + spread / 2.0**33
+    chosen = np.zeros(n, dtype=bool)
+    blocked = ~candidate
+    while True:
+        p = np.where(blocked, np.inf, priority)
+        best_nbr = np.full(n, np.inf)
+        np.minimum.at(best_nbr, nbr_a, p[nbr_b])
+        new = np.isfinite(p) & (p < best_nbr)
+        if not new.any():
+            return chosen
+        chosen |= new
+        blocked |= new
+        blocked[nbr_b[new[nbr_a]]] = True
+
+
+def witness_weights(key: np.ndarray, rows: np.ndarray, weights: np.ndarray, a, b, n: int) -> np.ndarray:
+    """Lightest path ``a -> b`` of one or two arcs; the arcs sorted by ``key`` = row × n + col. Inf if none."""
+    if not len(key):
+        return np.full(len(a), np.inf)
+
+    def arc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        k = x.astype(np.int64) * n + y
+        i = np.minimum(np.searchsorted(key, k), len(key) - 1)
+        return np.where(key[i] == k, weights[i], np.inf)
+
+    best = arc(a, b)
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+    n_out = ptr[a + 1] - ptr[a]
+    cols = key - rows.astype(np.int64) * n
+    for k in range(int(n_out.max(initial=0))):
+        sel = np.flatnonzero(n_out > k)
+        at = ptr[a[sel]] + k
+        best[sel] = np.minimum(best[sel], weights[at] + arc(cols[at], b[sel]))
+    return best
 
 
 def spatial_numbering(xy: np.ndarray) -> np.ndarray:
@@ -457,22 +653,25 @@ def unpack(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(ok, ms * TIME_QUANTUM_S, np.inf), np.where(ok, dm * DIST_QUANTUM_M, np.inf)
 
 
-def packed_rows(packed: csr_matrix, sources: np.ndarray, stop_nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Time and distance rows from ``sources`` to every stop node."""
-    out = dijkstra(packed, directed=True, indices=sources)[:, stop_nodes]
-    return unpack(out)
+def packed_rows(
+    packed: csr_matrix, chunk: np.ndarray, stop_nodes: np.ndarray, rounded: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time and distance rows from the stops numbered ``chunk`` to every stop."""
+    out = dijkstra(packed, directed=True, indices=stop_nodes[chunk])[:, stop_nodes]
+    time_s, dist_m = unpack(out)
+    return rounded_matrices(time_s, dist_m, int(chunk[0])) if rounded else (time_s, dist_m)
 
 
 _SHARED: dict = {}
 
 
-def set_packed_graph(packed: csr_matrix, stop_nodes: np.ndarray) -> None:
+def set_packed_graph(packed: csr_matrix, stop_nodes: np.ndarray, rounded: bool = False) -> None:
     """Worker initialiser: keep the packed graph for :func:`packed_rows_of_shared`."""
-    _SHARED["packed"], _SHARED["stops"] = packed, stop_nodes
+    _SHARED["packed"], _SHARED["stops"], _SHARED["rounded"] = packed, stop_nodes, rounded
 
 
-def packed_rows_of_shared(sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return packed_rows(_SHARED["packed"], sources, _SHARED["stops"])
+def packed_rows_of_shared(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return packed_rows(_SHARED["packed"], chunk, _SHARED["stops"], _SHARED["rounded"])
 
 
 def tree_distances(pred: np.ndarray, rows, cols, d, n_all: int, chunk: int = 16) -> np.ndarray:
