@@ -107,6 +107,17 @@ def test_a_term_ended_before_the_lesson_days_means_no_session(tmp_path):
     assert row["sessions"] == 0 and row["reason"] == "outside_term"
 
 
+def test_the_printed_summary_says_which_school_sessions_were_held(tmp_path, capsys):
+    # the same tiny plan: no session, and the summary says why
+    from planner.cli import print_summary
+
+    area = school_area(tmp_path / "c2", "2026-09-05..2026-12-01", "Wed-Fri 07:30-11:00")
+    plan, _ = plan_for(area, school_config())
+    print_summary(plan, tmp_path)
+    out = capsys.readouterr().out
+    assert "school sessions at Điểm trường Một: 0/1 on none (outside term: " in out
+
+
 def test_no_session_on_tet_even_inside_term(tmp_path):
     # Term 4-10 Feb 2027 is exactly the Tết holidays (Thu 4 to Wed 10 Feb): the week from Mon 1 Feb
     # has working days 1, 2, 3 Feb only, all outside this term, so there is no session.

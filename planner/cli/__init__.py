@@ -216,6 +216,10 @@ def print_summary(plan, path) -> None:
         )
     for b in plan.run.get("commune_floor", {}).get("below", []):
         print(f"  below the commune floor: {b['commune']} {b['pct']} %: {b['why']}")
+    for sc in plan.run.get("school_sessions", []):
+        held = ", ".join(sc["dates"]) or "none"
+        why = f" ({sc['reason'].replace('_', ' ')}: {sc['detail']})" if sc.get("reason") else ""
+        print(f"  school sessions at {sc['name']}: {sc['sessions']}/{sc['required']} on {held}{why}")
     print(f"  solver: {plan.run['solve_time_s']} s, stopped by {plan.run['stopped_by'].replace('_', ' ')}")
 
 
