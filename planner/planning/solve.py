@@ -363,7 +363,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
     floor = cfg.objective.commune_floor_pct
     boost: dict[str, float] = {}
     rounds = cfg.objective.floor_rounds if floor > 0 else 0
-    unboosted = None
+    unboosted: RoutingModel | None = None
     for round_ in range(rounds + 1):
         model, nodes, routes = build_model(problem, selection, boost)
         if unboosted is None:
@@ -390,6 +390,7 @@ def solve(problem: Problem, *, time_limit_s: float | None = None, seed: int | No
             boost[code] = boost.get(code, 1.0) * FLOOR_BOOST
     if floor > 0:
         plan.run["commune_floor"] = floor_report(plan, floor, round_, boost)
+    assert unboosted is not None
     values = copy_values(unboosted, nodes)
     bound = population_upper_bound(problem, copy_values=values)
     plan.run["bound"] = {
