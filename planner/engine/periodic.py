@@ -165,7 +165,8 @@ class _Search:
         self.w_load = max(1e-3, 2.0 * scale_d / max(1.0, float(np.mean(self.q[1:])) if len(self.q) > 1 else 1.0))
         self.w_dur = 2.0
         self.version = np.zeros(self.t, dtype=np.int64)
-        self._flat: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._flat: dict[int, tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._masks: dict[int, np.ndarray] = {}
         # undo log of the current move: (day, v) -> (route, cost, load, dur); customer -> choice
         self._undo_routes: dict[tuple[int, int], tuple[list[int], float, float, float]] = {}
         self._undo_choice: dict[int, int | None] = {}
@@ -226,10 +227,11 @@ class _Search:
                 self.refresh(day, v)
 
     # ---- insertion
-    def _day_positions(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _day_positions(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every insertion position of ``day``: (node before, node after, vehicle, arc cost)."""
         cached = self._flat.get(day)
         if cached is not None and cached[0] == self.version[day]:
-            return cached[1], cached[2], cached[3]
+            return cached[1], cached[2], cached[3], cached[4]
         prev, nxt, veh = [], [], []
         empty_done = False
         for v, r in enumerate(self.routes[day]):
@@ -241,15 +243,16 @@ class _Search:
             prev.extend(nodes[:-1])
             nxt.extend(nodes[1:])
             veh.extend([v] * (len(nodes) - 1))
-        out = (np.array(prev), np.array(nxt), np.array(veh))
+        a, b = np.array(prev), np.array(nxt)
+        out = (a, b, np.array(veh), self.d[a, b])
         self._flat[day] = (int(self.version[day]), *out)
         return out
 
     def insertion(self, day: int, custs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cheapest penalised insertion of each of ``custs`` into ``day``: (cost, vehicle, flat pos)."""
-        prev, nxt, veh = self._day_positions(day)
+        prev, nxt, veh, arc = self._day_positions(day)
         d = self.d
-        delta = d[np.ix_(prev, custs)].T + d[np.ix_(custs, nxt)] - d[prev, nxt][None, :]
+        delta = d[prev[None, :], custs[:, None]] + d[custs[:, None], nxt[None, :]] - arc[None, :]
         load = self.load[day, veh][None, :]
         new_load = load + self.q[custs][:, None]
         pen = delta + self.w_load * (np.maximum(0.0, new_load - self.Q) - np.maximum(0.0, load - self.Q))
@@ -262,7 +265,7 @@ class _Search:
         return pen[rows, best], veh[best], best
 
     def insert_at(self, day: int, c: int, flat_pos: int) -> None:
-        prev, nxt, veh = self._day_positions(day)
+        veh = self._day_positions(day)[2]
         v = int(veh[flat_pos])
         # position inside route v: count earlier flat entries of v
         first = int(np.argmax(veh == v))
@@ -296,17 +299,25 @@ class _Search:
         days = sorted(set().union(*(set().union(*self.p.combos[c]) for c in pending)))
         arr = np.array(pending)
         table = {day: self.insertion(day, arr) for day in days}
+        # one row per (pending customer, combination): its days as a 0/1 mask, grouped by customer
+        mask = np.concatenate([self.combo_mask(c) for c in pending])
+        owner = np.repeat(np.arange(len(pending)), [len(self.p.combos[c]) for c in pending])
+        cost = np.zeros((self.t, len(pending)))
         while pending:
-            best_i, best_k, best_val, best_regret = 0, 0, np.inf, -np.inf
-            for i, c in enumerate(pending):
-                combos = self.p.combos[c]
-                if len(combos) == 1:
-                    val, k, reg = sum(table[day][0][i] for day in combos[0]), 0, np.inf
-                else:
-                    scores = sorted((sum(table[day][0][i] for day in combo), k) for k, combo in enumerate(combos))
-                    (val, k), reg = scores[0], scores[1][0] - scores[0][0]
-                if reg > best_regret or (reg == best_regret and val < best_val):
-                    best_i, best_k, best_val, best_regret = i, k, val, reg
+            for day in days:
+                cost[day, : len(pending)] = table[day][0]
+            scores = (mask * cost[:, owner].T).sum(axis=1)  # each combination's summed insertion cost
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            first = np.minimum.reduceat(scores, starts)
+            at_min = np.flatnonzero(scores == first[owner])
+            _, keep_first = np.unique(owner[at_min], return_index=True)
+            argmin = at_min[keep_first]  # per customer, its cheapest combination's row (lowest index on ties)
+            rest = scores.copy()
+            rest[argmin] = np.inf
+            gain = np.minimum.reduceat(rest, starts) - first  # the regret; inf for a single combination
+            top = np.flatnonzero(gain == gain.max())
+            best_i = int(top[np.argmin(first[top])])
+            best_k = int(argmin[best_i] - starts[best_i])
             pick = pending.pop(best_i)
             changed = self.p.combos[pick][best_k]
             self._place(pick, best_k, {day: int(table[day][2][best_i]) for day in changed})
@@ -314,11 +325,23 @@ class _Search:
                 break
             keep = np.arange(len(pending) + 1) != best_i
             arr = arr[keep]
+            rows = owner != best_i
+            mask, owner = mask[rows], owner[rows] - (owner[rows] > best_i)
             for day in days:
                 if day in changed:
                     table[day] = self.insertion(day, arr)
                 else:
                     table[day] = tuple(x[keep] for x in table[day])
+
+    def combo_mask(self, c: int) -> np.ndarray:
+        """``(combinations of c, days)`` 0/1 matrix: row k marks the days of combination k."""
+        got = self._masks.get(c)
+        if got is None:
+            got = np.zeros((len(self.p.combos[c]), self.t))
+            for k, combo in enumerate(self.p.combos[c]):
+                got[k, sorted(combo)] = 1.0
+            self._masks[c] = got
+        return got
 
     def _place(self, c: int, k: int, pos_of: dict[int, int]) -> None:
         self._undo_choice.setdefault(c, self.choice.get(c))
@@ -498,6 +521,12 @@ def _horizon_model(
     return model, info, initial
 
 
+#: Seed offset between the independent searches of :func:`solve_periodic` (``workers > 1``).
+WORKER_SEED_STEP = 7919
+#: Wall time kept back from the searches in child processes to start them and collect their result (s).
+WORKER_MARGIN_S = 0.4
+
+
 def solve_periodic(
     problem: PeriodicProblem,
     *,
@@ -506,8 +535,57 @@ def solve_periodic(
     backend: str = "auto",
     max_iterations: int | None = None,
     on_progress: Callable[[float, float], None] | None = None,
+    workers: int = 1,
 ) -> PeriodicSolution:
-    """Solve ``problem`` within ``time_limit_s`` (see the module docstring for the method)."""
+    """Solve ``problem`` within ``time_limit_s`` (see the module docstring for the method).
+
+    With ``workers > 1`` the same search runs ``workers`` times at once, with seeds ``seed``,
+    ``seed + 7919``, ``seed + 2 * 7919``... (the first in this process, the others in forked
+    processes), and the cheapest feasible result is kept (ties: the lowest seed). On ``k`` cores
+    this is ``k`` independent searches in the wall time of one; ``iterations`` and
+    ``kernel_calls`` then add up over the searches. Without ``fork`` (not Linux) one search runs.
+    """
+    import multiprocessing
+
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _search(problem, time_limit_s, seed, backend, max_iterations, on_progress)
+    t0 = time.perf_counter()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers - 1) as pool:
+        pending = [
+            pool.apply_async(
+                _search,
+                (problem, time_limit_s - WORKER_MARGIN_S, seed + k * WORKER_SEED_STEP, backend, max_iterations, None),
+            )
+            for k in range(1, workers)
+        ]
+        results = [_search(problem, time_limit_s - WORKER_MARGIN_S / 2, seed, backend, max_iterations, on_progress)]
+        for job in pending:
+            left = time_limit_s + 30.0 - (time.perf_counter() - t0)  # a late child is waited for, not lost
+            results.append(job.get(timeout=max(1.0, left)))
+    feasible = [r for r in results if r.feasible]
+    best = min(feasible or results, key=lambda r: r.cost)  # min keeps the first of equal costs
+    return PeriodicSolution(
+        routes=best.routes,
+        combos=best.combos,
+        cost=best.cost,
+        feasible=best.feasible,
+        solve_time_s=time.perf_counter() - t0,
+        iterations=sum(r.iterations for r in results),
+        kernel_calls=sum(r.kernel_calls for r in results),
+        history=best.history,
+    )
+
+
+def _search(
+    problem: PeriodicProblem,
+    time_limit_s: float,
+    seed: int,
+    backend: str,
+    max_iterations: int | None,
+    on_progress: Callable[[float, float], None] | None,
+) -> PeriodicSolution:
+    """One search of :func:`solve_periodic` (see the module docstring for the method)."""
 
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
