@@ -521,6 +521,13 @@ def _horizon_model(
     return model, info, initial
 
 
+#: Record-to-record threshold of the LNS at the start of a walk (relative); it decays to 0.
+THRESHOLD = 0.005
+#: A first-phase walk restarts from a new construction after this many iterations without a
+#: new best of its own (``max(RESTART_MIN, RESTART_PER_CUSTOMER * customers)``).
+RESTART_MIN = 300
+RESTART_PER_CUSTOMER = 10
+
 #: Seed offset between the independent searches of :func:`solve_periodic` (``workers > 1``).
 WORKER_SEED_STEP = 7919
 #: Wall time kept back from the searches in child processes to start them and collect their result (s).
@@ -598,9 +605,20 @@ def _search(
     kernel_calls = 0
     history: list[tuple[float, float]] = []
 
-    # 1. construction: big demands first (packing), then far customers first
-    order = sorted(custs, key=lambda c: (-float(p.demand[c]) * len(p.combos[c][0]), -float(p.dist[0, c])))
-    S.insert_customers(order, regret=False)
+    def construct(noisy: bool) -> tuple:
+        """Empty routes, then greedy insertion: big demands first (packing), then far customers
+        first; ``noisy`` multiplies each demand by a random factor in [0.5, 1.5] (a restart)."""
+        S.restore(([[[] for _ in range(p.n_vehicles)] for _ in range(p.n_days)], {}))
+        noise = rng.uniform(0.5, 1.5, len(p.demand)) if noisy else np.ones(len(p.demand))
+        order = sorted(
+            custs, key=lambda c: (-float(p.demand[c]) * len(p.combos[c][0]) * noise[c], -float(p.dist[0, c]))
+        )
+        S.insert_customers(order, regret=False)
+        S.commit()
+        return S.snapshot()
+
+    # 1. construction
+    construct(noisy=False)
 
     best_snap = S.snapshot()
     best_pen, best_feas = S.penalised(), S.feasible()
@@ -670,25 +688,29 @@ def _search(
 
     walk_snap: tuple | None = None
 
-    def lns(until: float, iterations: int | None) -> None:
-        """Destroy-and-repair over combinations from the best solution, until ``until``.
+    def lns(until: float, iterations: int | None, start_from: tuple | None = None, patience: int | None = None) -> None:
+        """Destroy-and-repair over combinations from ``start_from`` (default: the best solution).
 
-        Leaves in ``walk_snap`` the cheapest feasible state of the walk (its routes are only
-        insertion + 2-opt, so it is rarely a new best by itself, but its combinations are
-        worth a whole-horizon solve)."""
+        Stops at ``until`` (or after ``iterations``), or when the walk's own best has not improved
+        for ``patience`` iterations. Leaves in ``walk_snap`` the cheapest feasible state of the
+        walk (its routes are only insertion + 2-opt, so it is rarely a new best by itself, but
+        its combinations are worth a whole-horizon solve)."""
         nonlocal it, walk_snap
-        S.restore(best_snap)
+        S.restore(best_snap if start_from is None else start_from)
         cur_pen = S.penalised()
+        rec_pen = cur_pen
         walk_snap, walk_cost = None, np.inf
-        start, done = time.perf_counter(), 0
+        start, done, since = time.perf_counter(), 0, 0
         while n_c > 1:
             now = time.perf_counter()
             if (iterations is not None and done >= iterations) or (iterations is None and now >= until):
                 break
+            if patience is not None and since >= patience:
+                break
             it += 1
             done += 1
             progress = (done / iterations) if iterations else min(1.0, (now - start) / max(1e-9, until - start))
-            threshold = 0.01 * (1.0 - progress)
+            threshold = THRESHOLD * (1.0 - progress)
             S.commit()
             k = int(rng.integers(2, max(3, min(30, int(0.25 * n_c))) + 1))
             removed = S.pick_removal(k)
@@ -701,8 +723,12 @@ def _search(
             rng.shuffle(removed)
             S.insert_customers(removed, regret=rng.random() < 0.5)
             new_pen = S.penalised()
+            since += 1
+            if new_pen < rec_pen - 1e-9:
+                since = 0
             if new_pen < cur_pen - 1e-9 or new_pen <= cur_pen * (1.0 + threshold):
                 cur_pen = new_pen
+                rec_pen = min(rec_pen, new_pen)
                 S.commit()
                 record()
                 if S.feasible() and float(S.cost.sum()) < walk_cost - 1e-9:
@@ -717,6 +743,7 @@ def _search(
                 S.w_dur *= 1.3 if ed > 1e-6 else 1 / 1.1
                 S.w_load, S.w_dur = max(S.w_load, 1e-3), max(S.w_dur, 1e-3)
                 cur_pen = S.penalised()
+                rec_pen = min(rec_pen, cur_pen)
         S.commit()
 
     # 2. combinations the kernel cannot choose itself (several days each) need the LNS;
@@ -728,8 +755,13 @@ def _search(
         S.restore(best_snap)
         descend()
     elif needs_lns:
-        # combinations first, on routes of one quality (insertion + 2-opt), then polish
-        lns(t0 + 0.45 * time_limit_s, None)
+        # combinations first, on routes of one quality (insertion + 2-opt), then polish;
+        # a walk that stalls restarts from a new construction (the walks' local optima differ much)
+        phase_end = t0 + 0.45 * time_limit_s
+        start_snap = S.snapshot()
+        while time.perf_counter() < phase_end - 0.01 * time_limit_s:
+            lns(phase_end, None, start_from=start_snap, patience=max(RESTART_MIN, RESTART_PER_CUSTOMER * n_c))
+            start_snap = construct(noisy=True)
         S.restore(best_snap)
         descend()
         S.restore(best_snap)
