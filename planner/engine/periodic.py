@@ -522,7 +522,7 @@ def _horizon_model(
 
 
 #: Record-to-record threshold of the LNS at the start of a walk (relative); it decays to 0.
-THRESHOLD = 0.005
+THRESHOLD = 0.01
 #: A first-phase walk restarts from a new construction after this many iterations without a
 #: new best of its own (``max(RESTART_MIN, RESTART_PER_CUSTOMER * customers)``).
 RESTART_MIN = 300
