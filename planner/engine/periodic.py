@@ -18,16 +18,15 @@ Method (the days are routed by :func:`planner.engine.kernel.solve`):
    combinations (remove k customers: random, related or worst; reinsert each, greedy or
    regret-2, with its cheapest combination; 2-opt the changed routes; decaying
    record-to-record acceptance on the penalised cost; penalty weights adapt to hover near
-   feasibility). It runs FIRST, from the construction, for 45 % of the time: its routes are
+   feasibility). It runs FIRST, from the construction, for 65 % of the time: its routes are
    only insertion + 2-opt, so it compares combinations fairly only against routes of the
    same quality (run after a kernel solve it could not beat the polished routes and changed
    almost no combination). A walk whose own best has not improved for ``max(300, 10 n)``
    iterations restarts from a new construction (demands scaled by random factors in
    [0.5, 1.5]): on held-out instances the walks' local optima differ by up to 3 % between
-   seeds, so several walks beat one long one. Then descent and a whole-horizon kernel solve (20 %); then, until
-   70 %, cycles of LNS from the best solution whose cheapest feasible state with changed
-   combinations (not the best, which is usually kernel-polished) gets descent and a
-   whole-horizon kernel solve;
+   seeds, so several walks beat one long one. Then descent and a whole-horizon kernel solve
+   (20 %), and descent again. (Until 2026-12-01 the LNS had 45 % and cycles of LNS +
+   kernel solve ran until 70 %; on held-out p12 at 60 s the longer first phase was better.)
 4. a final whole-horizon kernel solve with the time left.
 
 Every whole-horizon solve is warm-started from the current routes when
@@ -533,6 +532,8 @@ THRESHOLD = 0.01
 #: A first-phase walk restarts from a new construction after this many iterations without a
 #: new best of its own (``max(RESTART_MIN, RESTART_PER_CUSTOMER * customers)``).
 RESTART_MIN = 300
+#: Share of the time of the first LNS phase (its walks and restarts).
+LNS_SHARE = 0.65
 RESTART_PER_CUSTOMER = 10
 
 #: Seed offset between the independent searches of :func:`solve_periodic` (``workers > 1``).
@@ -693,20 +694,15 @@ def _search(
     n_c = len(custs)
     it = 0
 
-    walk_snap: tuple | None = None
-
     def lns(until: float, iterations: int | None, start_from: tuple | None = None, patience: int | None = None) -> None:
         """Destroy-and-repair over combinations from ``start_from`` (default: the best solution).
 
         Stops at ``until`` (or after ``iterations``), or when the walk's own best has not improved
-        for ``patience`` iterations. Leaves in ``walk_snap`` the cheapest feasible state of the
-        walk (its routes are only insertion + 2-opt, so it is rarely a new best by itself, but
-        its combinations are worth a whole-horizon solve)."""
-        nonlocal it, walk_snap
+        for ``patience`` iterations."""
+        nonlocal it
         S.restore(best_snap if start_from is None else start_from)
         cur_pen = S.penalised()
         rec_pen = cur_pen
-        walk_snap, walk_cost = None, np.inf
         start, done, since = time.perf_counter(), 0, 0
         while n_c > 1:
             now = time.perf_counter()
@@ -738,10 +734,6 @@ def _search(
                 rec_pen = min(rec_pen, new_pen)
                 S.commit()
                 record()
-                if S.feasible() and float(S.cost.sum()) < walk_cost - 1e-9:
-                    changed = any(S.choice[c] != best_snap[1].get(c) for c in multi)
-                    if changed:
-                        walk_snap, walk_cost = S.snapshot(), float(S.cost.sum())
             else:
                 S.rollback()
             if it % 50 == 0:  # keep the penalties such that the search hovers near feasibility
@@ -764,7 +756,7 @@ def _search(
     elif needs_lns:
         # combinations first, on routes of one quality (insertion + 2-opt), then polish;
         # a walk that stalls restarts from a new construction (the walks' local optima differ much)
-        phase_end = t0 + 0.45 * time_limit_s
+        phase_end = t0 + LNS_SHARE * time_limit_s
         start_snap = S.snapshot()
         while time.perf_counter() < phase_end - 0.01 * time_limit_s:
             lns(phase_end, None, start_from=start_snap, patience=max(RESTART_MIN, RESTART_PER_CUSTOMER * n_c))
@@ -775,13 +767,6 @@ def _search(
         joint(0.2 * time_limit_s)
         S.restore(best_snap)
         descend()
-        while time.perf_counter() < t0 + 0.7 * time_limit_s:
-            lns(min(time.perf_counter() + 0.1 * time_limit_s, t0 + 0.7 * time_limit_s), None)
-            S.restore(walk_snap if walk_snap is not None else best_snap)
-            descend()
-            joint(0.12 * time_limit_s)
-            S.restore(best_snap)
-            descend()
     # 3. final whole-horizon solve with what is left
     S.restore(best_snap)
     joint(deadline - time.perf_counter())
