@@ -1,11 +1,14 @@
 """Run the PVRP benchmark on every instance of a folder, one after the other.
 
     python -m benchmarks.pvrp_set [DIR] [--time-limit 60] [--seeds 0,1,2] [--only p01,pr01] [--out DIR]
+                                  [--workers 2] [--prefix pvrp] [--tag _x]
 
 DIR defaults to ``../shared/benchmarks/pvrp/instances`` (relative to the repo root).
 Each instance is solved once per seed; prints a table (instance, n, t, m, BKS, best / mean /
-worst cost and gap % over the seeds, feasible in every run, mean seconds) and writes
-``benchmarks/results/pvrp_<date>.md`` and ``.csv``. Exit code 1 if any run is infeasible.
+worst cost and gap % over the seeds, feasible in every run, mean seconds, the 1-minute load
+average after the instance) and writes ``benchmarks/results/<prefix>_<date><tag>.md`` and ``.csv``.
+Each run uses ``--workers`` searches at once (see ``benchmarks.pvrp``). Rerun a subset with
+``--only``. Exit code 1 if any run is infeasible.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from benchmarks.pvrp import DATA_ROOT, REPO_ROOT, run
+from benchmarks.pvrp import DATA_ROOT, DEFAULT_WORKERS, REPO_ROOT, run
 
 COLUMNS = (
     "instance",
@@ -32,6 +35,7 @@ COLUMNS = (
     "worst gap %",
     "feasible",
     "seconds",
+    "load",
 )
 
 
@@ -61,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", help="comma-separated instance names")
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     ap.add_argument("--tag", default="", help="suffix for the result file names")
+    ap.add_argument("--prefix", default="pvrp", help="prefix of the result file names (default pvrp)")
+    ap.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="searches at once per run (default 2)")
     ap.add_argument("--note", default="", help="text added after the command in the result file (e.g. the load)")
     args = ap.parse_args(argv)
     files = sorted(p for p in args.dir.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -73,10 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [args.seed] if args.seed is not None else [int(x) for x in args.seeds.split(",")]
     rows = []
     header = " ".join(f"{c:>11}" for c in COLUMNS)
-    print(f"time limit {args.time_limit:g} s, seeds {seeds}, backend {args.backend}")
+    load0 = os.getloadavg()
+    print(f"time limit {args.time_limit:g} s, seeds {seeds}, backend {args.backend}, workers {args.workers}")
     print(header)
     for path in files:
-        runs = [run(path, time_limit_s=args.time_limit, seed=seed, backend=args.backend) for seed in seeds]
+        runs = [
+            run(path, time_limit_s=args.time_limit, seed=seed, backend=args.backend, workers=args.workers)
+            for seed in seeds
+        ]
         r = runs[0]
         costs = [x.check.cost for x in runs]
         gaps = [x.gap_pct for x in runs if x.gap_pct is not None]
@@ -93,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             "worst gap %": max(gaps) if gaps else None,
             "feasible": all(x.check.feasible for x in runs),
             "seconds": sum(x.seconds for x in runs) / len(runs),
+            "load": os.getloadavg()[0],
         }
         rows.append(row)
         print(" ".join(f"{_fmt(row[c]):>11}" for c in COLUMNS), flush=True)
@@ -110,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"pvrp_{dt.date.today().isoformat()}{args.tag}"
+    stem = f"{args.prefix}_{dt.date.today().isoformat()}{args.tag}"
     with open(args.out / f"{stem}.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
@@ -119,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         f"# PVRP benchmark, {dt.date.today().isoformat()}",
         "",
         f"Command: `python -m benchmarks.pvrp_set {_shown(args.dir)} --time-limit {args.time_limit:g} "
-        f"--seeds {','.join(map(str, seeds))} --backend {args.backend}`{args.note}. Cost = total travel distance "
+        f"--seeds {','.join(map(str, seeds))} --backend {args.backend} --workers {args.workers}`{args.note}. "
+        f"Load average (1 / 5 / 15 min) at the start: {' / '.join(f'{x:.2f}' for x in load0)}; the `load` column is "
+        f"the 1-minute load average after each instance, on a {os.cpu_count()}-core machine. Cost = total travel distance "
         "recomputed by the independent checker (unrounded Euclidean); BKS = line 1 of the reference `.res`; "
         "best / mean / worst over the seeds.",
         "",

@@ -159,6 +159,20 @@ def test_periodic_solver_is_reproducible_with_max_iterations():
     assert a.routes == b.routes and a.cost == b.cost
 
 
+def test_periodic_workers_keep_the_cheapest_of_their_searches():
+    # Two workers = the searches of seeds 3 and 3 + WORKER_SEED_STEP at once; the cheaper is kept
+    # and the iterations of both are counted.
+    from planner.engine.periodic import WORKER_SEED_STEP
+
+    a = solve_periodic(tiny_pvrp(), time_limit_s=2, seed=3, max_iterations=20)
+    b = solve_periodic(tiny_pvrp(), time_limit_s=2, seed=3 + WORKER_SEED_STEP, max_iterations=20)
+    two = solve_periodic(tiny_pvrp(), time_limit_s=2, seed=3, max_iterations=20, workers=2)
+    assert two.feasible
+    assert two.cost == min(a.cost, b.cost)
+    assert two.iterations == a.iterations + b.iterations
+    assert two.solve_time_s <= 2.0 + 0.5
+
+
 def test_periodic_problem_names_bad_customer():
     with pytest.raises(ValueError, match="customer 2: combination \\[5\\] outside days 0..1"):
         replace(tiny_pvrp(), combos=((), (frozenset({0}),), (frozenset({5}),), (frozenset({0}),), (frozenset({1}),)))

@@ -183,3 +183,89 @@ def test_bound_is_not_below_the_planners_plan_on_a_drawn_area(line_area, season)
     bound = population_upper_bound(problem)
     s = plan.summary()
     assert s["population_served_at_frequency"] <= bound.population_upper_bound <= s["population_total"]
+
+
+# ---- the weighted objective: value of the visits made minus driving seconds
+
+
+def best_day_driving(minutes, n_villages: int, lodging_rows) -> dict[frozenset, float]:
+    """Every set of villages one day can visit, with its least driving (minutes), by enumeration."""
+    t = np.array(minutes)
+    out: dict[frozenset, float] = {frozenset(): 0.0}
+    for size in range(1, n_villages + 1):
+        for subset in itertools.combinations(range(n_villages), size):
+            best = np.inf
+            for order in itertools.permutations(subset):
+                legs = sum(t[a, b] for a, b in zip(order, order[1:]))
+                drive = (
+                    min(t[lo, order[0]] for lo in lodging_rows) + legs + min(t[order[-1], lo] for lo in lodging_rows)
+                )
+                if drive + SERVICE_MIN * size <= DAY_MIN and drive <= DRIVING_MIN:
+                    best = min(best, drive)
+            if np.isfinite(best):
+                out[frozenset(subset)] = float(best)
+    return out
+
+
+def stop_of_village(problem: Problem) -> dict[int, int]:
+    """Village index -> its stop in the selection (each village is its own stop here)."""
+    from planner.planning.covering import select_stops
+
+    return {st.members[0]: s for s, st in enumerate(select_stops(problem).stops)}
+
+
+def test_weighted_bound_on_the_ring_is_the_enumerated_optimum():
+    # The ring of 5 villages, one day, visit values in seconds: a day of n villages drives
+    # 30 (n + 1) min = 1800 (n + 1) s. Best first: 12000 - 3600 = 8400, + 9000 - 1800 = 15600,
+    # + 4000 - 1800 = 17800, + 2500 - 1800 = 18500; a 5th visit does not fit the day (n <= 4).
+    minutes = ring(5, 30)
+    values = [1000, 2500, 4000, 9000, 12000]
+    problem = array_problem(minutes, [100] * 5)
+    stop = stop_of_village(problem)
+    days = best_day_driving(minutes, 5, lodging_rows=[5])
+    optimum = max(sum(values[k] for k in s) - 60 * d for s, d in days.items())
+    assert optimum == 18500
+    bound = population_upper_bound(problem, copy_values={stop[k]: [values[k]] for k in range(5)})
+    assert bound.objective_bound is not None
+    assert optimum <= bound.objective_bound <= sum(values)
+    assert bound.objective_bound == 18500  # the LP is tight here
+    weak = population_upper_bound(problem, max_columns=0, copy_values={stop[k]: [values[k]] for k in range(5)})
+    assert weak.method == "visit_knapsack" and weak.objective_bound == sum(values)  # valid, weaker
+
+
+def test_weighted_bound_counts_the_driving():
+    # One village 30 min from the depot: a visit drives 3600 s. Worth 10000, the best plan nets
+    # 6400; worth 3000, the best plan stays home (0). Without the driving the bound would say 3000.
+    minutes = ring(1, 30)
+    problem = array_problem(minutes, [100])
+    stop = stop_of_village(problem)
+    assert population_upper_bound(problem, copy_values={stop[0]: [10000]}).objective_bound == 6400
+    assert population_upper_bound(problem, copy_values={stop[0]: [3000]}).objective_bound == 0
+
+
+def test_weighted_bound_is_not_below_the_enumerated_optimum_nor_the_plan_over_two_days():
+    # Two days, depot only: the optimum is the best pair of day-sets (a village on both days
+    # gets its second copy's value if it has one), found by enumeration.
+    pops = [120, 80, 300, 260, 150, 90]
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 60, size=(len(pops) + 1, 2))
+    minutes = np.rint(np.linalg.norm(xy[:, None] - xy[None, :], axis=2) * 1.5)
+    visits = [1, 1, 1, 1, 2, 1]
+    problem = array_problem(minutes, pops, days=("Mon", "Wed"), visits=visits)
+    plan = solve(problem)
+    assert violations(plan, problem) == []
+    s = plan.summary()
+    stop = stop_of_village(problem)
+    # the values the planner's own model puts on each visit (first visits are worth more)
+    from planner.planning.solve import build_model, copy_values
+
+    model, nodes, _ = build_model(problem)
+    values = copy_values(model, nodes)
+    village_values = {k: values.get(stop[k], []) for k in range(len(pops))}
+    days = best_day_driving(minutes, len(pops), lodging_rows=[len(pops)])
+    optimum = -np.inf
+    for (a, da), (b, db) in itertools.product(days.items(), repeat=2):
+        made = sum(sum(village_values[k][: (k in a) + (k in b)]) for k in range(len(pops)))
+        optimum = max(optimum, made - 60 * (da + db))
+    assert s["objective_value"] <= optimum <= s["objective_bound"]
+    assert s["objective_bound"] == population_upper_bound(problem, copy_values=values).objective_bound

@@ -32,6 +32,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path("outputs")
 
 
+def gap_pct(value: float, bound: float) -> float:
+    """How far ``value`` is below ``bound``, in % of the bound."""
+    return 100.0 * (bound - value) / abs(bound) if bound else 0.0
+
+
 def _add_plan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", type=Path, default=None, help="folder with villages/sites/roads/communes (default: data/)")
     p.add_argument("--config", type=Path, default=None, help="TOML file with planning parameters")
@@ -202,6 +207,12 @@ def print_summary(plan, path) -> None:
             f"; no plan under these rules can serve more than {ub:,} ({100 * ub / max(1, s['population_total']):.1f} %)"
         )
     print(line)
+    if s.get("objective_bound") is not None and s.get("objective_value") is not None:
+        ov, ob = s["objective_value"], s["objective_bound"]
+        print(
+            f"  weighted objective (value of visits made minus driving seconds): {ov:,.0f}; "
+            f"no plan under these rules can reach more than {ob:,.0f} (gap {gap_pct(ov, ob):.1f} %)"
+        )
     f = fairness_figures(plan)
     print(
         f"  fairness: worst-served commune {f['worst_commune']} ({f['worst_commune_pct']} %), "

@@ -87,6 +87,14 @@ LABELS = {
         "Không kế hoạch nào theo cùng quy tắc phục vụ được quá (người)",
         "No plan under these rules can serve more than (people)",
     ),
+    "objective_value": (
+        "Giá trị mục tiêu có trọng số của kế hoạch (giá trị các lượt phục vụ trừ giây lái xe)",
+        "Weighted objective of the plan (value of visits made minus driving seconds)",
+    ),
+    "objective_bound": (
+        "Không kế hoạch nào theo cùng quy tắc đạt giá trị mục tiêu quá",
+        "No plan under these rules reaches a weighted objective above",
+    ),
     "stopped_by": ("Điều kiện dừng tính toán", "Search stopped by"),
     "solve_time_s": ("Thời gian tính toán (giây)", "Solve time (s)"),
     "commune_code": ("Mã xã", "Commune code"),

@@ -234,10 +234,17 @@ def scenario_figures(plan, units: Units2025 | None = None) -> dict:
         if t["population_at_frequency"]
         else 0,
         population_upper_bound=plan.run.get("bound", {}).get("population_upper_bound", ""),
+        objective_value=_or_blank(plan.run.get("bound", {}).get("objective_value")),
+        objective_bound=_or_blank(plan.run.get("bound", {}).get("objective_bound")),
         stopped_by=str(plan.run.get("stopped_by", "")),
         solve_time_s=round(float(plan.run.get("solve_time_s", 0.0)), 2),
     )
     return row
+
+
+def _or_blank(x) -> int | str:
+    """A whole number for the table, or blank when the run has none."""
+    return "" if x is None else int(x)
 
 
 def commune_figures(plan, units: Units2025 | None = None) -> list[dict]:

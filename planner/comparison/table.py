@@ -45,6 +45,8 @@ COLUMNS = (
     "cost_total_vnd",
     "cost_per_person_served_vnd",
     "population_upper_bound",
+    "objective_value",
+    "objective_bound",
     "stopped_by",
     "solve_time_s",
 )

@@ -213,7 +213,8 @@ class Plan:
         bound = self.run.get("bound")
         if bound:  # no plan under the same rules serves more people at their frequency
             s["population_upper_bound"] = bound["population_upper_bound"]
-            if bound.get("objective_bound") is not None:
+            if bound.get("objective_bound") is not None:  # the weighted objective: the plan's value, and its bound
+                s["objective_value"] = bound.get("objective_value")
                 s["objective_bound"] = bound["objective_bound"]
         return s
 

@@ -63,7 +63,8 @@ class Bound:
     population_upper_bound : int
         No plan serves more people at their required frequency.
     objective_bound : float or None
-        Bound on a weighted objective; ``None`` when the objective is people served.
+        Bound on the weighted objective (value of the visits made minus driving seconds, the
+        solver's units); ``None`` when no visit values were given.
     method : str
         ``"day_routes_lp"`` (column generation over day-routes) or ``"visit_knapsack"``.
     solve_time_s : float
@@ -156,7 +157,9 @@ def stop_needs(problem: Problem, selection: Selection):
     return np.array(service_s, dtype=np.int64), np.array(books, dtype=np.int64), needs
 
 
-def population_upper_bound(problem: Problem, *, max_columns: int = MAX_COLUMNS) -> Bound:
+def population_upper_bound(
+    problem: Problem, *, max_columns: int = MAX_COLUMNS, copy_values: dict[int, list[int]] | None = None
+) -> Bound:
     """An upper bound on the people any plan of ``problem`` serves at their required frequency.
 
     Parameters
@@ -166,12 +169,18 @@ def population_upper_bound(problem: Problem, *, max_columns: int = MAX_COLUMNS) 
     max_columns : int, optional
         Largest pool of day-routes to enumerate before falling back to the weaker knapsack
         relaxation.
+    copy_values : dict, optional
+        The weighted objective: ``copy_values[s][c]`` is what the ``c``-th visit of stop ``s``
+        (index into :func:`select_stops`) is worth, in the solver's units (a stop missing from
+        it is worth nothing, as in the model). When given, ``objective_bound`` is filled in:
+        see :func:`objective_lp`.
 
     Returns
     -------
     Bound
         ``population_upper_bound`` is at least the people any plan serves at frequency (and
-        at most the population of the villages some stop can serve).
+        at most the population of the villages some stop can serve); ``objective_bound`` (when
+        ``copy_values`` is given) is at least the net value of any plan.
     """
     t0 = time.monotonic()
     selection = select_stops(problem)
@@ -181,17 +190,98 @@ def population_upper_bound(problem: Problem, *, max_columns: int = MAX_COLUMNS) 
     budget_s = day_work_s(problem)
     n_days = len(problem.dates)
     if not needs or not kinds or n_days == 0:
-        return Bound(0, None, "day_routes_lp", time.monotonic() - t0)
-    pools = []
+        return Bound(0, 0.0 if copy_values is not None else None, "day_routes_lp", time.monotonic() - t0)
+    pools, drives = [], []
     for kind in kinds:
-        pool = day_route_pool(problem, kind, locs, service_s, books, budget_s, max_columns)
-        if pool is None:
+        got = day_route_pool(problem, kind, locs, service_s, books, budget_s, max_columns, with_driving=True)
+        if got is None:
             value = knapsack_bound(problem, kinds, locs, service_s, needs, budget_s, n_days)
-            return Bound(value, None, "visit_knapsack", round(time.monotonic() - t0, 3))
-        pools.append(pool)
-    lp_value = master_lp(pools, [k.count * n_days for k in kinds], needs, len(locs))
+            # fallback for the weighted objective: every visit made, no driving (valid, weak)
+            obj = float(sum(sum(v) for v in copy_values.values())) if copy_values is not None else None
+            return Bound(value, obj, "visit_knapsack", round(time.monotonic() - t0, 3))
+        pools.append(got[0])
+        drives.append(got[1])
+    days_available = [k.count * n_days for k in kinds]
+    lp_value = master_lp(pools, days_available, needs, len(locs))
+    objective = None
+    if copy_values is not None:
+        objective = objective_lp(pools, drives, days_available, copy_values, len(locs))
     columns = sum(sum(len(level) for level in pool) for pool in pools)
-    return Bound(int(np.floor(lp_value + LP_SLACK)), None, "day_routes_lp", round(time.monotonic() - t0, 3), columns)
+    return Bound(
+        int(np.floor(lp_value + LP_SLACK)), objective, "day_routes_lp", round(time.monotonic() - t0, 3), columns
+    )
+
+
+def objective_lp(pools, drives, days_available, copy_values: dict[int, list[int]], n_stops: int) -> float:
+    """Upper bound on the weighted objective (value of the visits made minus driving seconds).
+
+    The same relaxation as :func:`master_lp`, with the weighted values: a visit copy ``c`` of
+    stop ``s`` (in [0, 1], worth ``copy_values[s][c]``) needs one day-route through ``s``;
+    each day-route costs its least driving (s). Any plan is a feasible point (its days are
+    day-routes, its driving is at least theirs; night and market costs are >= 0 and left
+    out), so the LP optimum, solved exactly by column generation over the whole pool, is
+    never below the plan's net value. Returned rounded down to whole units (every plan's
+    value is an integer), after a relative slack for the LP's tolerance.
+    """
+    copies = [(s, float(v)) for s in sorted(copy_values) if 0 <= s < n_stops for v in copy_values[s]]
+    if not copies:
+        return 0.0
+    copy_stop = np.array([s for s, _ in copies], dtype=np.int64)
+    copy_value = np.array([v for _, v in copies])
+    n_copies, n_kinds = len(copies), len(pools)
+    stop_row = np.full(n_stops, -1, dtype=np.int64)  # one row per stop with a valued copy
+    valued = np.unique(copy_stop)
+    stop_row[valued] = np.arange(len(valued))
+    n_rows = len(valued)
+    scale = max(1.0, float(copy_value.max()))
+    active = [[level[:0] for level in pool] for pool in pools]
+    active_cost = [[d[:0] for d in drive] for drive in drives]
+    for g, pool in enumerate(pools):
+        active[g][0], active_cost[g][0] = pool[0], drives[g][0]
+    while True:
+        rows, cols, vals = list(stop_row[copy_stop]), list(range(n_copies)), [1.0] * n_copies
+        cost = [-copy_value]
+        col = n_copies
+        for g in range(n_kinds):
+            for level, drive in zip(active[g], active_cost[g], strict=True):
+                for sets in level:
+                    for s in sets:
+                        if stop_row[s] >= 0:
+                            rows.append(int(stop_row[s]))
+                            cols.append(col)
+                            vals.append(-1.0)
+                    rows.append(n_rows + g)
+                    cols.append(col)
+                    vals.append(1.0)
+                    col += 1
+                cost.append(drive.astype(float))
+        a = coo_matrix((vals, (rows, cols)), shape=(n_rows + n_kinds, col)).tocsr()
+        ub = np.concatenate([np.zeros(n_rows), np.asarray(days_available, dtype=float)])
+        bounds = [(0, 1)] * n_copies + [(0, None)] * (col - n_copies)
+        res = linprog(np.concatenate(cost), A_ub=a, b_ub=ub, bounds=bounds, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"bound: the objective LP failed (HiGHS status {res.status}: {res.message})")
+        duals = -res.ineqlin.marginals
+        price = np.zeros(n_stops)
+        price[valued] = duals[:n_rows]
+        added = 0
+        for g, pool in enumerate(pools):
+            for k, level in enumerate(pool):
+                if not len(level):
+                    continue
+                rc = price[level].sum(axis=1) - drives[g][k] - duals[n_rows + g]
+                enter = np.flatnonzero(rc > PRICE_TOL * scale)
+                if not len(enter):
+                    continue
+                enter = enter[np.argsort(-rc[enter])[:COLUMNS_PER_ROUND]]
+                both = np.concatenate([active[g][k], level[enter]])
+                both_cost = np.concatenate([active_cost[g][k], drives[g][k][enter]])
+                _, first = np.unique(both, axis=0, return_index=True)
+                added += len(first) - len(active[g][k])
+                active[g][k], active_cost[g][k] = both[first], both_cost[first]
+        if not added:
+            value = -float(res.fun)
+            return float(np.floor(value + LP_SLACK * max(1.0, abs(value))))
 
 
 def lodging_legs(problem: Problem, kind: VehicleKind, locs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,7 +298,7 @@ def lodging_legs(problem: Problem, kind: VehicleKind, locs: np.ndarray) -> tuple
     return legs, from_lodging, to_lodging
 
 
-def day_route_pool(problem, kind, locs, service_s, books, budget_s, max_columns):
+def day_route_pool(problem, kind, locs, service_s, books, budget_s, max_columns, with_driving=False):
     """Every set of stops one vehicle of ``kind`` can visit in one day, by size (None: too many).
 
     Sets grow one stop at a time, in increasing stop index. A set is a candidate only if all
@@ -222,6 +312,8 @@ def day_route_pool(problem, kind, locs, service_s, books, budget_s, max_columns)
     -------
     list of numpy.ndarray or None
         Entry ``k`` is an ``(n_sets, k + 1)`` array of stop indices, each row sorted.
+        With ``with_driving``, a pair: that list and, per entry, the least driving (s) of each
+        set's day (best lodging, cheapest order, best lodging).
     """
     legs, from_lod, to_lod = lodging_legs(problem, kind, locs)
     driving_cap_s = min(kind.max_driving_s, budget_s)
@@ -232,11 +324,15 @@ def day_route_pool(problem, kind, locs, service_s, books, budget_s, max_columns)
         travel = (path_s + to_lod[sets]).min(axis=1)
         return (travel <= travel_cap) & (books[sets].sum(axis=1) <= kind.capacity_books)
 
+    def driving(sets: np.ndarray, path_s: np.ndarray) -> np.ndarray:
+        return (path_s + to_lod[sets]).min(axis=1)
+
     level = np.arange(n, dtype=np.int64)[:, None]
     path = from_lod[level].astype(np.int64)
     keep = feasible(level, path)
     level, path = level[keep], path[keep]
     pool = [level]
+    drive = [driving(level, path)]
     total = len(level)
     block_rows = max(1, CHUNK_SETS // max(1, n))
     while len(level):
@@ -273,7 +369,8 @@ def day_route_pool(problem, kind, locs, service_s, books, budget_s, max_columns)
             return None
         if len(level):
             pool.append(level)
-    return pool
+            drive.append(driving(level, path))
+    return (pool, drive) if with_driving else pool
 
 
 def set_keys(sets: np.ndarray, n: int) -> np.ndarray:

@@ -415,8 +415,11 @@ def solve(
     floor = cfg.objective.commune_floor_pct
     boost: dict[str, float] = {}
     rounds = cfg.objective.floor_rounds if floor > 0 else 0
+    unboosted: RoutingModel | None = None
     for round_ in range(rounds + 1):
         model, nodes, routes = build_model(problem, selection, boost)
+        if unboosted is None:
+            unboosted = model  # the objective as stated (the commune floor only steers the search)
         res = kernel.solve(
             model,
             time_limit_s=time_limit_s,
@@ -440,15 +443,53 @@ def solve(
     if floor > 0:
         plan.run["commune_floor"] = floor_report(plan, floor, round_, boost)
     if bound:
-        ub = population_upper_bound(problem)
+        assert unboosted is not None
+        values = copy_values(unboosted, nodes)
+        ub = population_upper_bound(problem, copy_values=values)
         plan.run["bound"] = {
             "population_upper_bound": ub.population_upper_bound,
             "objective_bound": ub.objective_bound,
+            "objective_value": objective_value(unboosted, values, nodes, res),
             "method": ub.method,
             "solve_time_s": round(ub.solve_time_s, 2),
             "columns": ub.columns,
         }
     return plan
+
+
+def copy_values(model: RoutingModel, nodes: list[NodeInfo]) -> dict[int, list[int]]:
+    """What each visit copy of each stop is worth in ``model``: ``{stop: [value of copy 0, 1, ...]}``.
+
+    A copy with alternative nodes (market day or not, carried over early or late) has one value
+    (its group's penalty, the same on every alternative)."""
+    out: dict[int, dict[int, int]] = {}
+    for i, info in enumerate(nodes):
+        if info.kind in ("village", "site") and info.stop is not None:
+            out.setdefault(info.stop, {})[info.copy] = int(model.penalty[i])
+    return {s: [v for _, v in sorted(c.items())] for s, c in sorted(out.items())}
+
+
+def objective_value(model: RoutingModel, values: dict[int, list[int]], nodes: list[NodeInfo], res) -> int:
+    """The plan's net value in the solver's units: visits made (each copy once) minus arc costs.
+
+    Arc costs are driving seconds plus the per-visit costs (a night away from the depot, a
+    visit off the market day); ``model`` gives the unboosted values and costs of the same nodes.
+    """
+    made: set[tuple[int, int]] = set()
+    total = 0
+    for r in res.routes:
+        seq = [v.node for v in r.visits]
+        if len(seq) <= 2:
+            continue
+        cost = model.time_s[model.vehicles[r.vehicle].profile]
+        total -= int(sum(int(cost[a, b]) for a, b in zip(seq[:-1], seq[1:], strict=False)))
+        if model.visit_cost is not None:
+            total -= int(sum(int(model.visit_cost[b]) for b in seq[1:]))
+        for n in seq:
+            info = nodes[n]
+            if info.kind in ("village", "site") and info.stop is not None:
+                made.add((info.stop, info.copy))
+    return total + sum(values[s][c] for s, c in made)
 
 
 #: Each re-solve multiplies the weight of a commune below the floor by this.
