@@ -198,6 +198,8 @@ def test_the_ten_steps_on_the_default_data(db_url, tmp_path, monkeypatch, capsys
     late = {x["village_id"]: x for x in c2["late"]}
     stated = {u["village_id"]: u for u in c2["unserved"]} | late
     assert set(cancelled_ids - revisited) <= set(streaks)
+    for v in sorted(cancelled_ids - revisited):  # the step 9, as it is written
+        assert first_visit.get(v) in first_week, f"cancelled village {v}: first visit {first_visit.get(v)}"
     for v in sorted(streaks):
         if first_visit.get(v) in first_week:
             assert v not in late, f"{v} is visited in the first week yet listed as late"
