@@ -258,10 +258,12 @@ def objective_lp(pools, drives, days_available, copy_values: dict[int, list[int]
         a = coo_matrix((vals, (rows, cols)), shape=(n_rows + n_kinds, col)).tocsr()
         ub = np.concatenate([np.zeros(n_rows), np.asarray(days_available, dtype=float)])
         bounds = [(0, 1)] * n_copies + [(0, None)] * (col - n_copies)
-        res = linprog(np.concatenate(cost), A_ub=a, b_ub=ub, bounds=bounds, method="highs")
+        # solved in units of the largest visit value: pins and carried-over villages make values
+        # of 1e13 beside driving costs of 1e4 s, a range HiGHS cannot solve in the solver's units
+        res = linprog(np.concatenate(cost) / scale, A_ub=a, b_ub=ub, bounds=bounds, method="highs")
         if res.status != 0:
             raise RuntimeError(f"bound: the objective LP failed (HiGHS status {res.status}: {res.message})")
-        duals = -res.ineqlin.marginals
+        duals = -res.ineqlin.marginals * scale
         price = np.zeros(n_stops)
         price[valued] = duals[:n_rows]
         added = 0
@@ -280,7 +282,7 @@ def objective_lp(pools, drives, days_available, copy_values: dict[int, list[int]
                 added += len(first) - len(active[g][k])
                 active[g][k], active_cost[g][k] = both[first], both_cost[first]
         if not added:
-            value = -float(res.fun)
+            value = -float(res.fun) * scale
             return float(np.floor(value + LP_SLACK * max(1.0, abs(value))))
 
 
