@@ -197,6 +197,8 @@ def column_label(key: str, lang: str) -> str:
     return LABELS.get(key, (key, key))[_i(lang)]
 
 
+#: Scenarios side by side in one PDF table (more are split into further tables: A4 portrait).
+PDF_COLUMNS = 5
 #: Decimals shown for the float columns (others: 1).
 DECIMALS = {"solve_time_s": 2}
 
@@ -585,12 +587,21 @@ def report_pdf(model: dict, path: Path) -> Path:
         story.append(Paragraph(f"• <b>{e(s['label'])}</b> ({e(s['name'])}): {e(s['description'])}{extra}", st["li"]))
 
     scen = model["scenarios"]
-    n = max(1, len(scen))
     label_w = 62 * mm
-    col_w = (width - label_w) / n
+
+    def tables(header, body, bold_rows=()) -> list:
+        """The table, split into groups of at most PDF_COLUMNS scenarios (the label column repeated)."""
+        out = []
+        for lo in range(0, max(1, len(scen)), PDF_COLUMNS):
+            cut = slice(lo + 1, lo + 1 + PDF_COLUMNS)
+            part = [r[:1] + r[cut] for r in [header, *body]]
+            out += [table(part[0], part[1:], bold_rows), Spacer(1, 3 * mm)]
+        return out
 
     def table(header, body, bold_rows=()):
-        t = Table([header, *body], colWidths=[label_w] + [col_w] * n, repeatRows=1)
+        n = max(1, len(header) - 1)
+        col_w = (width - label_w) / max(n, 3)
+        t = Table([header, *body], colWidths=[label_w] + [col_w] * n, repeatRows=1, hAlign="LEFT")
         style = [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e2e8f0")),
@@ -613,7 +624,7 @@ def report_pdf(model: dict, path: Path) -> Path:
             [Paragraph(e(row["label"]), st["tlb" if b else "tl"])]
             + [Paragraph(e(c["text"]), st["tdb" if b else "td"]) for c in row["cells"]]
         )
-    story += [Paragraph(e(T["s_figures"]), st["h"]), table(header, body, bold)]
+    story += [Paragraph(e(T["s_figures"]), st["h"]), *tables(header, body, bold)]
 
     story.append(Paragraph(e(T["s_charts"]), st["h"]))
     for c in model["charts"]:
@@ -629,7 +640,7 @@ def report_pdf(model: dict, path: Path) -> Path:
         [Paragraph(e(r["name"]), st["tl"])] + [Paragraph(e(c["text"]), st["td"]) for c in r["cells"]]
         for r in model["commune_table"]
     ]
-    story += [Paragraph(e(T["s_communes"]), st["h"]), table(header, body)]
+    story += [Paragraph(e(T["s_communes"]), st["h"]), *tables(header, body)]
     story.append(Paragraph(e(T["s_notes"]), st["h"]))
     story += [Paragraph("• " + e(x), st["li"]) for x in model["notes"]]
 
