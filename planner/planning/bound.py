@@ -238,23 +238,14 @@ def objective_lp(pools, drives, days_available, copy_values: dict[int, list[int]
     active_cost = [[d[:0] for d in drive] for drive in drives]
     for g, pool in enumerate(pools):
         active[g][0], active_cost[g][0] = pool[0], drives[g][0]
+    stop_feeds = [[int(r)] if r >= 0 else [] for r in stop_row]
     while True:
         rows, cols, vals = list(stop_row[copy_stop]), list(range(n_copies)), [1.0] * n_copies
         cost = [-copy_value]
         col = n_copies
         for g in range(n_kinds):
-            for level, drive in zip(active[g], active_cost[g], strict=True):
-                for sets in level:
-                    for s in sets:
-                        if stop_row[s] >= 0:
-                            rows.append(int(stop_row[s]))
-                            cols.append(col)
-                            vals.append(-1.0)
-                    rows.append(n_rows + g)
-                    cols.append(col)
-                    vals.append(1.0)
-                    col += 1
-                cost.append(drive.astype(float))
+            col = route_columns(active[g], stop_feeds, n_rows + g, col, rows, cols, vals)
+            cost += [drive.astype(float) for drive in active_cost[g]]
         a = coo_matrix((vals, (rows, cols)), shape=(n_rows + n_kinds, col)).tocsr()
         ub = np.concatenate([np.zeros(n_rows), np.asarray(days_available, dtype=float)])
         bounds = [(0, 1)] * n_copies + [(0, None)] * (col - n_copies)
@@ -420,6 +411,26 @@ def master_lp(pools, days_available, needs, n_stops) -> float:
             return value
 
 
+def route_columns(levels, feeds, kind_row: int, col: int, rows: list, cols: list, vals: list) -> int:
+    """Append one LP column per day-route of ``levels`` (one vehicle kind); return the next column.
+
+    A day-route's column has -1 in every row its stops feed (``feeds[stop]``) and +1 in the
+    kind's day row ``kind_row``: shared by the population and the objective master LPs.
+    """
+    for level in levels:
+        for sets in level:
+            for s in sets:
+                for r in feeds[s]:
+                    rows.append(int(r))
+                    cols.append(col)
+                    vals.append(-1.0)
+            rows.append(kind_row)
+            cols.append(col)
+            vals.append(1.0)
+            col += 1
+    return col
+
+
 def solve_master(active, feeds, need_visits, need_pop, days_available, n_needs, n_kinds):
     """The restricted master LP: (value, duals of the need rows, duals of the day rows)."""
     rows, cols, vals = [], [], []
@@ -429,17 +440,7 @@ def solve_master(active, feeds, need_visits, need_pop, days_available, n_needs, 
     vals.extend(need_visits)
     col = n_needs
     for g in range(n_kinds):
-        for level in active[g]:
-            for sets in level:
-                for s in sets:
-                    for r in feeds[s]:
-                        rows.append(r)
-                        cols.append(col)
-                        vals.append(-1.0)
-                rows.append(n_needs + g)
-                cols.append(col)
-                vals.append(1.0)
-                col += 1
+        col = route_columns(active[g], feeds, n_needs + g, col, rows, cols, vals)
     a = coo_matrix((vals, (rows, cols)), shape=(n_needs + n_kinds, col)).tocsr()
     c = np.zeros(col)
     c[:n_needs] = -need_pop

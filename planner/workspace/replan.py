@@ -46,10 +46,12 @@ from planner.runs import write_outputs
 from planner.workspace.db import Closure, PlanRecord, Visit
 from planner.workspace.service import (
     closures_meta,
+    fold_closures,
     load_run_plan,
     pins_between,
     register_run,
     road_span,
+    stored_closures,
     with_pins,
     write_meta,
 )
@@ -390,19 +392,12 @@ def replan(
                 select(Visit).where(Visit.held.in_(("no", "cancelled")), Visit.date >= start, Visit.date <= end)
             )
         }
-        stored = s.scalars(
-            select(Closure).where(
-                Closure.date_from <= end, (Closure.date_until.is_(None)) | (Closure.date_until >= req.date_from)
-            )
-        ).all()
-        road_dates: dict[str, tuple[dt.date, dt.date | None]] = {}
-        for c in stored:
-            if c.kind == "road":
-                road_dates[c.target_id] = road_span(road_dates.get(c.target_id), (c.date_from, c.date_until))
+        stored = stored_closures(s, req.date_from, end)
+        road_dates, stored_places = fold_closures(stored)
         for r in req.close_roads:
             road_dates[r] = road_span(road_dates.get(r), (req.date_from, req.until))
         closed_roads = set(road_dates)
-        closed_places = set(req.close_places) | {c.target_id for c in stored if c.kind == "place"}
+        closed_places = set(req.close_places) | stored_places
         closure_text = {
             c.target_id: f"{CLOSURE_PREFIX} closed from {c.date_from} ({c.reason or 'no reason given'})"
             for c in stored

@@ -355,17 +355,31 @@ def closures_between(
     A road closed more than once gets one span, from its earliest start to its latest end
     (``None``: open-ended). Places have no dates: they are closed for the whole plan.
     """
-    roads: dict[str, tuple[dt.date, dt.date | None]] = {}
     with ws.transaction() as s:
-        rows = s.scalars(
+        return fold_closures(stored_closures(s, start, end))
+
+
+def stored_closures(s: Session, start: dt.date, end: dt.date) -> list[Closure]:
+    """The workspace's closures in force at some time from ``start`` to ``end``."""
+    return list(
+        s.scalars(
             select(Closure).where(
                 Closure.date_from <= end, (Closure.date_until.is_(None)) | (Closure.date_until >= start)
             )
         ).all()
-        for c in rows:
-            if c.kind == "road":
-                roads[c.target_id] = road_span(roads.get(c.target_id), (c.date_from, c.date_until))
-        return roads, {c.target_id for c in rows if c.kind == "place"}
+    )
+
+
+def fold_closures(rows) -> tuple[dict[str, tuple[dt.date, dt.date | None]], set[str]]:
+    """Closed roads with one date span each (see :func:`road_span`), and closed places.
+
+    ``rows`` carry ``kind``, ``target_id``, ``date_from`` and ``date_until``.
+    """
+    out: dict[str, tuple[dt.date, dt.date | None]] = {}
+    for c in rows:
+        if c.kind == "road":
+            out[c.target_id] = road_span(out.get(c.target_id), (c.date_from, c.date_until))
+    return out, {c.target_id for c in rows if c.kind == "place"}
 
 
 def road_span(
