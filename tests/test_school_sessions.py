@@ -90,6 +90,21 @@ def test_a_session_inside_hours_0730_1100(tmp_path):
     assert row["sessions"] == 1 and row["dates"] == [date.isoformat()]
 
 
+def test_the_schedule_names_the_villages_whose_pupils_a_session_serves(tmp_path):
+    # V1 lies 200 m from the school, inside its 3,000 m radius: its children are the pupils, so the
+    # plan lists V1 under the school, and the commune's schedule row of the session says "Bản Một"
+    # in the village column (it was empty: a site stop serves no village of its own).
+    from planner.render.document import build_document
+
+    area = school_area(tmp_path / "d", "2026-09-05..2027-01-16", "Mon-Fri 07:30-11:00")
+    plan, _ = plan_for(area, school_config())
+    (row,) = plan.run["school_sessions"]
+    assert row["pupils_from"] == ["V1"]
+    doc = build_document(plan, area)
+    (school_row,) = [r for c in doc.communes for r in c.rows if r.stop_id == "SCH"]
+    assert school_row.villages == "Bản Một"
+
+
 def test_a_school_whose_term_ends_gets_no_visit_after_it(tmp_path):
     # The week of Mon 30 Nov 2026; the term ends on Wed 2 Dec; lessons on Wed-Fri only. The one
     # working date inside both is Wed 2 Dec: the session is on that day, never on Thu 3 or Fri 4.

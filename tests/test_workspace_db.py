@@ -236,6 +236,12 @@ def test_record_is_idempotent_and_a_corrected_file_replaces_with_an_audit(db_url
     sheet = openpyxl.load_workbook(tmp_path / "rep25" / "report.xlsx")["Theo xã"]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert [r[0] for r in rows] == ["Xã (từ 1/7/2025)", "Xã Mới", "Tổng cộng"] and rows[1][1:] == rows[2][1:]
+    # the villages never reached are listed under the same 2025 commune as the tallies
+    never = [
+        [c.value for c in r]
+        for r in openpyxl.load_workbook(tmp_path / "rep25" / "report.xlsx")["Bản chưa đến"].iter_rows()
+    ]
+    assert never[0][2] == "Xã (từ 1/7/2025)" and len(never) > 1 and {r[2] for r in never[1:]} == {"Xã Mới"}
 
 
 def test_an_interrupted_record_writes_nothing(db_url, tiny, tmp_path, monkeypatch):

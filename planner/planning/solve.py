@@ -35,7 +35,7 @@ from planner.model.problem import Problem, books_for, min_spacing_days
 from planner.planning.bound import population_upper_bound
 from planner.planning.costs import plan_costs
 from planner.planning.covering import Selection, select_stops
-from planner.planning.objective import school_value, village_weights, visit_value, walk_credit
+from planner.planning.objective import school_pupils, school_value, village_weights, visit_value, walk_credit
 
 DAY_S = 86400
 HOUR_S = 3600
@@ -639,6 +639,7 @@ def school_sessions_report(problem: Problem, visited: dict[int, list[str]]) -> l
     for school in problem.schools():
         dates = sorted(visited.get(problem.sites.index(school), []))
         row: dict = {"site": school.id, "name": school.name, "sessions": len(dates), "required": want, "dates": dates}
+        row["pupils_from"] = [problem.villages[k].id for k in school_pupils(problem, school)]
         if len(dates) < want:
             if not school_session_windows(problem, day_span, school.id, session_s):
                 row["reason"] = "outside_term"

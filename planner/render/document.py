@@ -300,6 +300,18 @@ def regroup_units(look: Lookup, area, units: str) -> dict[str, str]:
     return mapping.by_code
 
 
+def villages_of_sites(plan) -> dict[str, list[str]]:
+    """Per site stop id, the villages it serves: a fixed library point's villages, a school's pupils'."""
+    out: dict[str, list[str]] = {}
+    for vs in plan.villages:
+        if vs.channel == "fixed_point":
+            for sid in vs.served_by:
+                out.setdefault(str(sid), []).append(str(vs.village_id))
+    for row in (getattr(plan, "run", None) or {}).get("school_sessions", ()):
+        out.setdefault(str(row["site"]), []).extend(str(v) for v in row.get("pupils_from", ()))
+    return out
+
+
 def is_approximated(plan, area) -> bool:
     if area is not None and getattr(area, "approximated", False):
         return True
@@ -328,6 +340,7 @@ def build_document(
     service = {str(v.village_id): v for v in plan.villages}
     unserved = {str(u.village_id): u for u in plan.unserved}
     all_visits = visits(plan)
+    site_villages = villages_of_sites(plan)
     used_slugs: set[str] = set()
     for code in look.communes_with_villages():
         name = look.commune_name.get(code, code)
@@ -351,6 +364,8 @@ def build_document(
             own = [look.vname(v) for v in served if v not in walkers]
             if not own and stop.kind == "village":
                 own = [stop.stop_name]
+            elif not own:
+                own = [look.vname(v) for v in site_villages.get(str(stop.stop_id), ())]
             stop_label = stop.stop_name
             kind = look.site_kind.get(str(stop.stop_id), "")
             if stop.kind == "site" and kind and kind != "depot":

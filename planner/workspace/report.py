@@ -194,6 +194,11 @@ def report_data(
             key = r["reason"] or "(không ghi lý do)"
             reasons[key] = reasons.get(key, 0) + 1
     never = never_reached(rows, plan_dirs, date_from, date_to, area)
+    if units != "pre2025":  # the never-reached villages under the same communes as the tallies
+        keyed = [{"stop_id": v["village_id"], "kind": "village", "commune": v["commune"]} for v in never]
+        for v, unit in zip(never, units_of_rows(keyed, area, units)):
+            v["commune"] = unit
+        never.sort(key=lambda v: (v["commune"], v["name"]))
     return {
         "from": date_from,
         "to": date_to,
@@ -351,7 +356,7 @@ def write_xlsx(data: dict, path: Path) -> Path:
         r.append([reason, k])
     sheets.append(r)
     nv = wb.create_sheet("Bản chưa đến")
-    nv.append(["Mã bản", "Tên bản", "Xã", "Lý do"])
+    nv.append(["Mã bản", "Tên bản", commune_heading(data), "Lý do"])
     for v in data["never_reached"]:
         nv.append([v["village_id"], v["name"], v["commune"], v["why"]])
     sheets.append(nv)
@@ -613,7 +618,7 @@ def write_pdf(data: dict, charts: list[Path], path: Path) -> Path:
         )
         story.append(
             table(
-                ["Bản", "Xã", "Lý do"],
+                ["Bản", commune_heading(data), "Lý do"],
                 [[v["name"], v["commune"], v["why"]] for v in data["never_reached"]],
                 [45 * mm, 35 * mm, CONTENT_WIDTH - 80 * mm],
             )
