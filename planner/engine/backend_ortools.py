@@ -329,7 +329,14 @@ def solve_ortools(
     if sol is not None and ils and not fired:
         assert max_iterations is not None
         sol, ended = _restarts(
-            model, routing, manager, params, sol, (max_iterations, restart_iterations), seed, (cap, checks, spent, fired)
+            model,
+            routing,
+            manager,
+            params,
+            sol,
+            (max_iterations, restart_iterations),
+            seed,
+            (cap, checks, spent, fired),
         )
     elapsed = time.monotonic() - t0
     if fired:
