@@ -87,3 +87,12 @@ def test_without_restarts_guided_local_search_runs_as_before():
     b = kernel.solve(model, time_limit_s=60, seed=0, backend="ortools", max_iterations=500, restart_iterations=0)
     assert [r.visits for r in a.routes] == [r.visits for r in b.routes]
     assert a.stopped_by == b.stopped_by == "work_budget"
+
+
+def test_the_time_limit_stops_the_restarts():
+    # a budget far beyond what 0.3 s allows: the restarts end on the clock, and say so
+    res = kernel.solve(
+        line_model(penalty=3000), time_limit_s=0.3, backend="ortools", max_iterations=10**12, restart_iterations=50
+    )
+    assert res.stopped_by == "time_limit"
+    assert res.solve_time_s < 5

@@ -337,6 +337,7 @@ def solve_ortools(
             (max_iterations, restart_iterations),
             seed,
             (cap, checks, spent, fired),
+            deadline,
         )
     elapsed = time.monotonic() - t0
     if fired:
@@ -391,12 +392,13 @@ def _stop_reason(status: int) -> str:
     return "search_ended" if status in ended else "time_limit"
 
 
-def _restarts(model, routing, manager, params, sol, budget, seed, counters):
+def _restarts(model, routing, manager, params, sol, budget, seed, counters, deadline):
     """The restarts of the iterated local search, from the first local optimum ``sol``.
 
     ``budget`` is (the run's branches, a restart's branches); ``counters`` the search limit's
     state: the current phase's cap and branch count, the branches spent before it and the fired
-    limits. Returns the best assignment and the routing status to report if no limit ended the run.
+    limits; ``deadline`` the wall-time cap (checked between restarts too: a short restart may end
+    before the limit looks at the clock). Returns the best assignment and the routing status to report if no limit ended the run.
     """
     total, per_restart = budget
     cap, checks, spent, fired = counters
@@ -416,6 +418,9 @@ def _restarts(model, routing, manager, params, sol, budget, seed, counters):
     ended = routing.status()
     failed = 0
     while spent[0] < total and not fired:
+        if time.monotonic() >= deadline:
+            fired.append("time_limit")
+            break
         ruined = _ruin(model, manager, _routes_of(routing, best, n_veh), removable, rng)
         # reading the routes is a (tiny) search too: the limit must let it through
         checks[0], cap[0] = 0, min(per_restart, total - spent[0])
