@@ -425,6 +425,9 @@ def _restarts(model, routing, manager, params, sol, budget, seed, counters, dead
         # reading the routes is a (tiny) search too: the limit must let it through
         checks[0], cap[0] = 0, min(per_restart, total - spent[0])
         start = routing.ReadAssignmentFromRoutes(ruined, True) if ruined is not None else None
+        if start is None and checks[0] > cap[0]:
+            spent[0] += cap[0]  # the budget left is too small even to read the routes: it is spent
+            break
         if start is None:
             failed += 1
             if failed >= MAX_FAILED_RESTARTS:
