@@ -27,7 +27,9 @@ HARD_CAP_FACTOR = 1.25
 #: a cluster of visits close to one drawn at random (measured on the default data: 1-3 did better
 #: than 2-6, 5-20 or whole working days, which the descent cannot repair within a restart).
 RUIN_MIN, RUIN_MAX = 1, 3
-#: Restarts in a row that cannot even start (the ruined plan breaks a rule) before the search gives up.
+#: Restarts in a row that cannot even start (the ruined plan breaks a rule) before the search gives up
+#: (``search_ended``). Seen on the motorbike_outreach scenario: after a few restarts OR-Tools could
+#: not read back even the unruined routes of the best plan (cause not found yet).
 MAX_FAILED_RESTARTS = 50
 
 
@@ -398,7 +400,8 @@ def _restarts(model, routing, manager, params, sol, budget, seed, counters, dead
     ``budget`` is (the run's branches, a restart's branches); ``counters`` the search limit's
     state: the current phase's cap and branch count, the branches spent before it and the fired
     limits; ``deadline`` the wall-time cap (checked between restarts too: a short restart may end
-    before the limit looks at the clock). Returns the best assignment and the routing status to report if no limit ended the run.
+    before the limit looks at the clock). Returns the best assignment and the routing status to
+    report if no limit ended the run.
     """
     total, per_restart = budget
     cap, checks, spent, fired = counters
