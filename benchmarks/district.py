@@ -77,6 +77,7 @@ def row(fleet, season, method, plan, problem, seconds) -> dict:
 
 
 DEFAULT_BUDGET = PlanSection().max_iterations
+DEFAULT_RESTART = PlanSection().restart_iterations
 DEFAULT_TIME_CAP_S = 900
 """Safety cap on a default-budget run (the budget stops it first on an idle machine)."""
 CONVERGENCE_COLUMNS = (
@@ -169,8 +170,9 @@ def convergence(args) -> int:
         f"# Convergence and bound ({dt.date.today().isoformat()})",
         "",
         f"Default Mường Tè data and the shipped scenarios (`data/scenarios/`), 4 weeks from {args.start_date}, each "
-        f"at the planner's default work budget ({DEFAULT_BUDGET:,} steps) with seeds {args.seeds} and, for "
-        f"{', '.join(args.big) or 'no case'}, at {args.multiplier}× that budget (seed {seeds[0]}, cap "
+        f"at the planner's default work budget ({DEFAULT_BUDGET:,} steps in all, iterated local search with restarts "
+        f"of at most {DEFAULT_RESTART:,} steps) with seeds {args.seeds} and, for "
+        f"{', '.join(args.big) or 'no case'}, at {args.multiplier}× that total budget (same restart size) (seed {seeds[0]}, cap "
         f"{args.big_time_limit} s). `objective`: the plan's weighted objective (value of the visits made minus "
         "driving seconds, `summary.objective_value`); `objective_bound`: no plan under the same rules reaches more "
         "(`summary.objective_bound`, column generation with HiGHS); `obj_gap_to_bound_pct` = (bound − objective) / "

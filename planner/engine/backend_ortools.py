@@ -23,6 +23,14 @@ FIRST_SOLUTION = {
 TIME_CHECK_EVERY = 64
 #: OR-Tools' own time limit is a backstop this much above ours, in case a branch runs long.
 HARD_CAP_FACTOR = 1.25
+#: A restart of the iterated local search unperforms between these many visits of the best plan,
+#: a cluster of visits close to one drawn at random (measured on the default data: 1-3 did better
+#: than 2-6, 5-20 or whole working days, which the descent cannot repair within a restart).
+RUIN_MIN, RUIN_MAX = 1, 3
+#: Restarts in a row that cannot even start (the ruined plan breaks a rule) before the search gives up
+#: (``search_ended``). Seen on the motorbike_outreach scenario: after a few restarts OR-Tools could
+#: not read back even the unruined routes of the best plan (cause not found yet).
+MAX_FAILED_RESTARTS = 50
 
 
 def _forbid_gaps(solver, var, windows) -> None:
@@ -46,12 +54,20 @@ def solve_ortools(
     first_solution: str = "auto",
     max_iterations: int | None = None,
     on_progress=None,
+    restart_iterations: int = 0,
 ) -> KernelResult:
-    """Solve ``model`` with OR-Tools routing (guided local search).
+    """Solve ``model`` with OR-Tools routing: guided local search, then ruin-and-recreate restarts.
 
-    ``max_iterations`` bounds the number of solutions the local search visits; with it
-    the result does not depend on the machine's speed (deterministic), the time limit
-    remains a safety cap.
+    ``max_iterations`` bounds the search branches of the whole run; with it the result does not
+    depend on the machine's speed (deterministic), the time limit remains a safety cap.
+
+    Without ``restart_iterations`` the search is guided local search until a limit. With
+    ``restart_iterations`` > 0 and a work budget it is an iterated local search: a greedy descent
+    to a local optimum, then restarts until the budget is spent. A restart unperforms a few visits
+    of the best plan close to one drawn from ``seed`` (ruin), descends again from there for at most
+    ``restart_iterations`` branches and keeps the result if it is better than the best. (On the
+    district model guided local search stays in the descent's local optimum for millions of steps:
+    its arc penalties are tiny beside the penalties of unperformed visits.)
     """
     t0 = time.monotonic()
     n = model.n_nodes
@@ -266,24 +282,29 @@ def solve_ortools(
         has_tw = any(model.windows[i] for i in range(n) if i not in ends)
         fs = "parallel_cheapest_insertion" if has_tw or model.groups else "path_cheapest_arc"
     params.first_solution_strategy = FIRST_SOLUTION[fs]
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    ils = bool(max_iterations and restart_iterations > 0)
+    metaheuristics = routing_enums_pb2.LocalSearchMetaheuristic
+    params.local_search_metaheuristic = metaheuristics.GREEDY_DESCENT if ils else metaheuristics.GUIDED_LOCAL_SEARCH
     # Both limits are search monitors, so the search itself says which one ended it: the
     # work budget (search branches explored, reproducible) or the wall-time cap.
     fired: list[str] = []
     checks = [0]
+    spent = [0]  # branches used by the phases so far
     deadline = t0 + float(time_limit_s)
     if max_iterations:
         # the insertion LNS sub-searches must not stop on their own clock either (OR-Tools' default
         # 100 ms cuts them earlier on a loaded machine and changes the plan): they get the run's cap
         params.lns_time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    cap = [max_iterations or 0]  # branches allowed in the current phase (the first: the whole budget)
 
     def limit_reached() -> bool:
-        if not fired:
-            checks[0] += 1
-            if max_iterations and checks[0] > max_iterations:
-                fired.append("work_budget")
-            elif checks[0] % TIME_CHECK_EVERY == 0 and time.monotonic() >= deadline:
-                fired.append("time_limit")
+        if fired:
+            return True
+        checks[0] += 1
+        if cap[0] and checks[0] > cap[0]:
+            return True  # this phase's share of the budget is spent
+        if checks[0] % TIME_CHECK_EVERY == 0 and time.monotonic() >= deadline:
+            fired.append("time_limit")
         return bool(fired)
 
     routing.AddSearchMonitor(solver.CustomLimit(limit_reached))
@@ -305,8 +326,28 @@ def solve_ortools(
 
     routing.AddAtSolutionCallback(on_solution)
     sol = routing.SolveWithParameters(params)
+    spent[0] = min(checks[0], cap[0]) if cap[0] else checks[0]
+    ended = routing.status()
+    if sol is not None and ils and not fired:
+        assert max_iterations is not None
+        sol, ended = _restarts(
+            model,
+            routing,
+            manager,
+            params,
+            sol,
+            (max_iterations, restart_iterations),
+            seed,
+            (cap, checks, spent, fired),
+            deadline,
+        )
     elapsed = time.monotonic() - t0
-    stopped_by = fired[0] if fired else _stop_reason(routing.status())
+    if fired:
+        stopped_by = fired[0]
+    elif max_iterations and spent[0] >= max_iterations:
+        stopped_by = "work_budget"
+    else:
+        stopped_by = _stop_reason(ended)
     if sol is None:
         return KernelResult("no_solution", (), tuple(range(n)), 0, elapsed, "ortools", tuple(history), stopped_by)
 
@@ -351,6 +392,87 @@ def _stop_reason(status: int) -> str:
     """Why the search ended when neither of our limits fired: by itself, or OR-Tools' hard cap."""
     ended = {routing_enums_pb2.RoutingSearchStatus.Value.Value(k) for k in _ENDED_STATUSES}
     return "search_ended" if status in ended else "time_limit"
+
+
+def _restarts(model, routing, manager, params, sol, budget, seed, counters, deadline):
+    """The restarts of the iterated local search, from the first local optimum ``sol``.
+
+    ``budget`` is (the run's branches, a restart's branches); ``counters`` the search limit's
+    state: the current phase's cap and branch count, the branches spent before it and the fired
+    limits; ``deadline`` the wall-time cap (checked between restarts too: a short restart may end
+    before the limit looks at the clock). Returns the best assignment and the routing status to
+    report if no limit ended the run.
+    """
+    total, per_restart = budget
+    cap, checks, spent, fired = counters
+    rng = np.random.default_rng(seed)
+    n_veh = routing.vehicles()
+    solver = routing.solver()
+    step = model.days.step if model.days is not None else None
+    in_group = {i for g in model.groups for i in g.nodes}
+    mandatory = {i for g in model.groups if g.penalty == MANDATORY for i in g.nodes}
+    mandatory |= {i for i in range(model.n_nodes) if i not in in_group and int(model.penalty[i]) == MANDATORY}
+
+    def removable(index: int) -> bool:
+        node = manager.IndexToNode(index)  # overnight stops carry the day counter: they stay
+        return node not in mandatory and not (step is not None and step[node])
+
+    best = solver.Assignment(sol)  # a copy: the routing model reuses its solution objects
+    ended = routing.status()
+    failed = 0
+    while spent[0] < total and not fired:
+        if time.monotonic() >= deadline:
+            fired.append("time_limit")
+            break
+        ruined = _ruin(model, manager, _routes_of(routing, best, n_veh), removable, rng)
+        # reading the routes is a (tiny) search too: the limit must let it through
+        checks[0], cap[0] = 0, min(per_restart, total - spent[0])
+        start = routing.ReadAssignmentFromRoutes(ruined, True) if ruined is not None else None
+        if start is None and checks[0] > cap[0]:
+            spent[0] += cap[0]  # the budget left is too small even to read the routes: it is spent
+            break
+        if start is None:
+            failed += 1
+            if failed >= MAX_FAILED_RESTARTS:
+                return best, routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL
+            continue
+        failed = 0
+        new = routing.SolveFromAssignmentWithParameters(start, params)
+        spent[0] += min(checks[0], cap[0])
+        if new is not None and new.ObjectiveValue() < best.ObjectiveValue():
+            best = solver.Assignment(new)
+    return best, ended
+
+
+def _routes_of(routing, sol, n_veh: int) -> list[list[int]]:
+    """Each vehicle's visited indices, start and end left out."""
+    out = []
+    for v in range(n_veh):
+        seq, i = [], sol.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(i):
+            seq.append(i)
+            i = sol.Value(routing.NextVar(i))
+        out.append(seq)
+    return out
+
+
+def _ruin(model, manager, routes, removable, rng) -> list[list[int]] | None:
+    """``routes`` without a few visits close to one drawn at random (``None``: nothing to remove).
+
+    Closeness is the driving time there and back, so the visit copies of one village (other days)
+    go together and the descent can move the village to another day.
+    """
+    visits = [(v, i) for v, seq in enumerate(routes) for i in seq if removable(i)]
+    if not visits:
+        return None
+    size = int(rng.integers(RUIN_MIN, RUIN_MAX + 1))
+    v, centre_index = visits[int(rng.integers(len(visits)))]
+    centre = manager.IndexToNode(centre_index)
+    tm = np.asarray(model.time_s[model.vehicles[v].profile])
+    nodes = np.array([manager.IndexToNode(i) for _, i in visits])
+    away = tm[centre, nodes].astype(np.int64) + tm[nodes, centre].astype(np.int64)
+    drop = {visits[k][1] for k in np.argsort(away, kind="stable")[:size]}
+    return [[i for i in seq if i not in drop] for seq in routes]
 
 
 def _add_vehicle_day_windows(model, routing, solver, tdim, ddim, node_of, service) -> None:

@@ -35,11 +35,14 @@ def solve(
     max_iterations: int | None = None,
     on_progress=None,
     initial_routes=None,
+    restart_iterations: int = 0,
 ) -> KernelResult:
     """Solve a routing model; see the module docstring for the choice of backend.
 
     ``initial_routes`` (lists of node indices per vehicle, without start/end) warm-start the
-    PyVRP backend; OR-Tools ignores them.
+    PyVRP backend; OR-Tools ignores them. ``restart_iterations`` > 0 splits the OR-Tools work
+    budget into a first guided local search and restarts of that many branches from a ruined best
+    plan (see :func:`planner.engine.backend_ortools.solve_ortools`); PyVRP ignores it.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend {backend!r} is not one of {BACKENDS}")
@@ -69,6 +72,7 @@ def solve(
         first_solution=first_solution,
         max_iterations=max_iterations,
         on_progress=on_progress,
+        restart_iterations=restart_iterations,
     )
     return map_back(result, order)
 

@@ -114,7 +114,9 @@ class PlanSection:
     public_holidays: bool = checked(True)  # Vietnam's public holidays, lunar Tết included (`holidays` package)
     season: str = checked("dry", one_of(SEASONS))
     time_limit_s: float = checked(150.0, POSITIVE)  # safety cap; the work budget normally stops the search first
-    max_iterations: int = checked(1_000_000, POSITIVE)  # work budget: search steps (reproducible, unlike wall time)
+    max_iterations: int = checked(5_000_000, POSITIVE)  # work budget: search steps (reproducible, unlike wall time)
+    #: iterated local search: at most this many steps per restart from a ruined best plan; 0 = guided local search
+    restart_iterations: int = checked(1_000_000, NON_NEGATIVE)
     first_solution: str = checked("parallel_cheapest_insertion", one_of(FIRST_SOLUTIONS))
     seed: int = checked(0, NON_NEGATIVE)  # relabels the search's nodes; the same seed gives the same plan
     fixed_points: bool = checked(False)  # use the directive's fixed library points

@@ -428,6 +428,7 @@ def solve(
             first_solution=cfg.plan.first_solution,
             max_iterations=cfg.plan.max_iterations,
             on_progress=on_progress,
+            restart_iterations=cfg.plan.restart_iterations,
         )
         if res.status == "no_solution":
             raise NoPlanError(
@@ -604,6 +605,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         "seed": seed,
         "time_limit_s": time_limit_s,
         "max_iterations": budget,
+        "restart_iterations": cfg.plan.restart_iterations,
         "solve_time_s": round(res.solve_time_s, 2),
         "stopped_by": res.stopped_by,
         "objective": res.objective,
