@@ -10,10 +10,16 @@ Method (the days are routed by :func:`planner.engine.kernel.solve`):
 1. construction: customers by decreasing demand take the combination whose summed
    cheapest insertion into the day routes is lowest (load and duration excess penalised),
    then a steepest descent over single-customer combination changes;
-2. whole-horizon kernel solve: one model with ``n_days * n_vehicles`` vehicles; a customer
-   whose combinations are all single days is one node allowed on the vehicles of those
-   days (the kernel picks its day), any other keeps its combination, one node per visit
-   pinned to its day; the result is kept when feasible and cheaper;
+2. whole-horizon kernel solve: one model with ``n_days * n_vehicles`` vehicles; day ``d`` is
+   the time interval ``[d * span, (d + 1) * span)`` and its vehicles work inside it. A
+   customer whose combinations are all single days is one node with no time window (the
+   kernel picks its day; when only some days are allowed, ``allowed_vehicles`` restricts it);
+   any other keeps its combination, one node per visit whose time window is its day. A visit
+   on a wrong day is then late, which the kernel's local search (PyVRP) repairs through its
+   time-warp penalty, on one routing profile. (Until 2026-12-01 pinned visits were
+   forbidden on other days' vehicles through ``allowed_vehicles``, i.e. one routing profile
+   per day with unreachable arcs; measured equal within noise on p05 and p12, and simpler.)
+   The result is kept when feasible and cheaper;
 3. when some customers have multi-day combinations, large neighbourhood search over
    combinations (remove k customers: random, related or worst; reinsert each, greedy or
    regret-2, with its cheapest combination; 2-opt the changed routes; decaying
@@ -33,8 +39,13 @@ Every whole-horizon solve is warm-started from the current routes when
 ``kernel.solve`` accepts ``initial_routes`` (the PyVRP backend does).
 
 With ``workers = k`` the whole search runs ``k`` times at once in forked processes (seeds
-``seed + j * 7919``) and the cheapest result is kept: ``k`` independent searches in the wall
-time of one, on ``k`` cores.
+``seed + j * 7919``) and the cheapest result is kept. The searches are independent during
+the LNS phase (their walks' local optima differ much, so diversity pays there) and meet
+twice: after the LNS phase and after the intermediate kernel solve, every search takes the
+best solution of all (:class:`_Exchange`, queues between the processes), so that each
+polish phase runs ``k`` kernel solves with different seeds on the best combinations found
+rather than each on its own, weaker ones. With ``max_iterations`` there are no meeting
+points (the searches stay reproducible).
 
 Everything runs under one time limit and a seed. Costs are floats (the matrix as
 given); the kernel sees the matrix scaled to integers, with travel times rounded up so
@@ -606,9 +617,10 @@ def solve_periodic(
 
     With ``workers > 1`` the same search runs ``workers`` times at once, with seeds ``seed``,
     ``seed + 7919``, ``seed + 2 * 7919``... (the first in this process, the others in forked
-    processes), and the cheapest feasible result is kept (ties: the lowest seed). On ``k`` cores
-    this is ``k`` independent searches in the wall time of one; ``iterations`` and
-    ``kernel_calls`` then add up over the searches. Without ``fork`` (not Linux) one search runs.
+    processes), and the cheapest feasible result is kept (ties: the lowest seed). The searches
+    meet after their LNS phase and after their first polish and go on from the best solution of
+    all (see the module docstring); ``iterations`` and ``kernel_calls`` add up over the searches.
+    Without ``fork`` (not Linux) one search runs.
     """
     import multiprocessing
 
