@@ -42,7 +42,7 @@ With ``workers = k`` the whole search runs ``k`` times at once in forked process
 ``seed + j * 7919``) and the cheapest result is kept. The searches are independent during
 the LNS phase (their walks' local optima differ much, so diversity pays there) and meet
 twice: after the LNS phase and after the intermediate kernel solve, every search takes the
-best solution of all (:class:`_Exchange`, queues between the processes), so that each
+best solution of all (:class:`Exchange`, queues between the processes), so that each
 polish phase runs ``k`` kernel solves with different seeds on the best combinations found
 rather than each on its own, weaker ones. With ``max_iterations`` there are no meeting
 points (the searches stay reproducible).
@@ -473,7 +473,7 @@ class _Search:
         return [custs[i] for i in self.rng.choice(len(custs), size=k, replace=False)]
 
 
-def _horizon_model(
+def horizon_model(
     p: PeriodicProblem, S: _Search, scale: float
 ) -> tuple[RoutingModel, list[tuple[int, int | None]], list[list[int]]]:
     """The whole horizon as one kernel model: vehicle ``day * m + k`` is route k of ``day``.
@@ -569,7 +569,7 @@ EXCHANGE_WAIT_S = 3.0
 WORKER_MARGIN_S = 0.4
 
 
-class _Exchange:
+class Exchange:
     """Meeting points of the parallel searches of :func:`solve_periodic`.
 
     At meeting point ``tag`` every search posts its best solution to the others and takes the
@@ -630,7 +630,7 @@ def solve_periodic(
     ctx = multiprocessing.get_context("fork")
     inboxes = [ctx.Queue() for _ in range(workers)]
     outbox = ctx.Queue()
-    exchanges = [_Exchange(j, inboxes, t0 + time_limit_s) for j in range(workers)]
+    exchanges = [Exchange(j, inboxes, t0 + time_limit_s) for j in range(workers)]
 
     def child(k: int) -> None:
         res = _search(
@@ -685,7 +685,7 @@ def _search(
     backend: str,
     max_iterations: int | None,
     on_progress: Callable[[float, float], None] | None,
-    exchange: _Exchange | None = None,
+    exchange: Exchange | None = None,
 ) -> PeriodicSolution:
     """One search of :func:`solve_periodic` (see the module docstring for the method)."""
 
@@ -742,7 +742,7 @@ def _search(
         budget_s = min(budget_s, deadline - time.perf_counter() - 0.05)
         if budget_s <= 0.05 or float(S.load.sum()) > S.Q * p.n_vehicles * p.n_days + _EPS:
             return
-        model, info, init = _horizon_model(p, S, scale)
+        model, info, init = horizon_model(p, S, scale)
         res = kernel.solve(
             model,
             time_limit_s=budget_s,
