@@ -5,8 +5,9 @@
 
 Prints the solver's cost, the checker's recomputed cost, feasibility and the gap to the
 reference value (line 1 of ``../solutions/<name>.res`` beside the instance folder, or
-``--reference``). ``--workers`` independent searches run at once (seeds ``seed``, ``seed + 7919``...;
-the default 2 uses both cores of the reference machine) and the cheapest is kept. Exit codes: 0
+``--reference``). ``--workers`` searches run at once (seeds ``seed``, ``seed + 7919``...; the default 2
+uses both cores of the reference machine); they meet twice to go on from the best solution of all, and
+the cheapest result is kept. Exit codes: 0
 feasible, 1 infeasible or no solution, 2 bad input.
 """
 

@@ -173,6 +173,42 @@ def test_periodic_workers_keep_the_cheapest_of_their_searches():
     assert two.solve_time_s <= 2.0 + 0.5
 
 
+def test_periodic_horizon_model_puts_pinned_visits_in_their_day_interval():
+    # tiny_pvrp: customer 1 visits both days (pinned: one node per day), customers 2..4 one day
+    # of two (free: no window, the kernel picks the day). Scale 1: span = largest travel time
+    # (ceil(hypot(20, 20)) = 29) * (nodes 1 + 2 + 3 + 1 = 7) + service 0 + 1 = 204; day 0 is
+    # [0, 204], day 1 is [204, 408].
+    from types import SimpleNamespace
+
+    from planner.engine.periodic import horizon_model
+
+    p = tiny_pvrp()
+    # the search state it reads: combination index per customer, routes per day and vehicle
+    state = SimpleNamespace(choice={1: 0, 2: 0, 3: 1, 4: 1}, routes=[[[1, 2]], [[1, 3, 4]]])
+    model, info, initial = horizon_model(p, state, scale=1.0)
+    assert info == [(0, None), (1, 0), (1, 1), (2, None), (3, None), (4, None)]
+    assert model.windows == ((), ((0, 204),), ((204, 408),), (), (), ())
+    assert [(v.tw_start_s, v.tw_end_s) for v in model.vehicles] == [(0, 204), (204, 408)]
+    assert model.allowed_vehicles is None  # every free customer may go on either day
+    assert initial == [[1, 3], [2, 4, 5]]  # the warm start: day 0 = nodes of (1, day 0) and 2
+
+
+def test_periodic_searches_meet_on_the_cheapest_solution():
+    # Search 1 posts cost 5.0 ("B"), search 0 has 10.0 ("A"): search 0 takes "B", search 1 keeps
+    # its own (returns None). An infeasible 1.0 loses to any feasible cost: (False, ...) < (True, ...).
+    import queue
+
+    from planner.engine.periodic import Exchange
+
+    boxes = [queue.Queue(), queue.Queue()]
+    boxes[0].put((0, 1, (False, 5.0), "B"))
+    assert Exchange(0, boxes, deadline=1e18)(0, (False, 10.0), "A") == "B"
+    assert Exchange(1, boxes, deadline=1e18)(0, (False, 5.0), "B") is None
+    boxes = [queue.Queue(), queue.Queue()]
+    boxes[0].put((3, 1, (True, 1.0), "B"))
+    assert Exchange(0, boxes, deadline=1e18)(3, (False, 10.0), "A") is None
+
+
 def test_periodic_problem_names_bad_customer():
     with pytest.raises(ValueError, match="customer 2: combination \\[5\\] outside days 0..1"):
         replace(tiny_pvrp(), combos=((), (frozenset({0}),), (frozenset({5}),), (frozenset({0}),), (frozenset({1}),)))

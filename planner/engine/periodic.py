@@ -10,10 +10,16 @@ Method (the days are routed by :func:`planner.engine.kernel.solve`):
 1. construction: customers by decreasing demand take the combination whose summed
    cheapest insertion into the day routes is lowest (load and duration excess penalised),
    then a steepest descent over single-customer combination changes;
-2. whole-horizon kernel solve: one model with ``n_days * n_vehicles`` vehicles; a customer
-   whose combinations are all single days is one node allowed on the vehicles of those
-   days (the kernel picks its day), any other keeps its combination, one node per visit
-   pinned to its day; the result is kept when feasible and cheaper;
+2. whole-horizon kernel solve: one model with ``n_days * n_vehicles`` vehicles; day ``d`` is
+   the time interval ``[d * span, (d + 1) * span)`` and its vehicles work inside it. A
+   customer whose combinations are all single days is one node with no time window (the
+   kernel picks its day; when only some days are allowed, ``allowed_vehicles`` restricts it);
+   any other keeps its combination, one node per visit whose time window is its day. A visit
+   on a wrong day is then late, which the kernel's local search (PyVRP) repairs through its
+   time-warp penalty, on one routing profile. (Until 2026-12-01 pinned visits were
+   forbidden on other days' vehicles through ``allowed_vehicles``, i.e. one routing profile
+   per day with unreachable arcs; measured equal within noise on p05 and p12, and simpler.)
+   The result is kept when feasible and cheaper;
 3. when some customers have multi-day combinations, large neighbourhood search over
    combinations (remove k customers: random, related or worst; reinsert each, greedy or
    regret-2, with its cheapest combination; 2-opt the changed routes; decaying
@@ -33,8 +39,13 @@ Every whole-horizon solve is warm-started from the current routes when
 ``kernel.solve`` accepts ``initial_routes`` (the PyVRP backend does).
 
 With ``workers = k`` the whole search runs ``k`` times at once in forked processes (seeds
-``seed + j * 7919``) and the cheapest result is kept: ``k`` independent searches in the wall
-time of one, on ``k`` cores.
+``seed + j * 7919``) and the cheapest result is kept. The searches are independent during
+the LNS phase (their walks' local optima differ much, so diversity pays there) and meet
+twice: after the LNS phase and after the intermediate kernel solve, every search takes the
+best solution of all (:class:`Exchange`, queues between the processes), so that each
+polish phase runs ``k`` kernel solves with different seeds on the best combinations found
+rather than each on its own, weaker ones. With ``max_iterations`` there are no meeting
+points (the searches stay reproducible).
 
 Everything runs under one time limit and a seed. Costs are floats (the matrix as
 given); the kernel sees the matrix scaled to integers, with travel times rounded up so
@@ -462,7 +473,7 @@ class _Search:
         return [custs[i] for i in self.rng.choice(len(custs), size=k, replace=False)]
 
 
-def _horizon_model(
+def horizon_model(
     p: PeriodicProblem, S: _Search, scale: float
 ) -> tuple[RoutingModel, list[tuple[int, int | None]], list[list[int]]]:
     """The whole horizon as one kernel model: vehicle ``day * m + k`` is route k of ``day``.
@@ -476,6 +487,7 @@ def _horizon_model(
     m, t = p.n_vehicles, p.n_days
     info: list[tuple[int, int | None]] = [(0, None)]
     allowed: list[tuple[int, ...] | None] = [None]
+    pinned_day: list[int | None] = [None]
     node_of: dict[tuple[int, int | None], int] = {}
     for c in sorted(S.choice):
         combos = p.combos[c]
@@ -484,11 +496,13 @@ def _horizon_model(
             node_of[(c, None)] = len(info)
             info.append((c, None))
             allowed.append(None if len(days) == t else tuple(d * m + k for d in days for k in range(m)))
+            pinned_day.append(None)
         else:
             for d in sorted(combos[S.choice[c]]):
                 node_of[(c, d)] = len(info)
                 info.append((c, d))
-                allowed.append(tuple(d * m + k for k in range(m)))
+                allowed.append(None)
+                pinned_day.append(d)
     nodes = [c for c, _ in info]
     sub = np.asarray(p.dist, dtype=float)[np.ix_(nodes, nodes)]
     dist = np.rint(sub * scale).astype(np.int64)
@@ -496,12 +510,23 @@ def _horizon_model(
     service = np.rint(np.asarray(p.service, dtype=float)[nodes] * scale).astype(np.int64)
     service[0] = 0
     limit = int(np.floor(p.max_duration * scale + 1e-9)) if p.max_duration > 0 else None
-    horizon = limit if limit is not None else int(tm.max() * (len(nodes) + 1) + service.sum() + 1)
+    # day d is the time interval [d * span, (d + 1) * span): its vehicles work inside it and a
+    # visit pinned to day d has that interval as its time window, so a visit on the wrong day is
+    # late (time warp), which the kernel's local search repairs smoothly
+    span = limit if limit is not None else int(tm.max() * (len(nodes) + 1) + service.sum() + 1)
+    horizon = span * t
+    windows = tuple(() if d is None else ((d * span, (d + 1) * span),) for d in pinned_day)
     demand = np.asarray(p.demand, dtype=np.int64)[nodes].copy()
     demand[0] = 0
     vehicles = tuple(
         VehicleSpec(
-            start=0, end=0, capacity=int(p.capacity), tw_end_s=horizon, max_duration_s=limit, name=f"d{d + 1}v{k + 1}"
+            start=0,
+            end=0,
+            capacity=int(p.capacity),
+            tw_start_s=d * span,
+            tw_end_s=(d + 1) * span,
+            max_duration_s=limit,
+            name=f"d{d + 1}v{k + 1}",
         )
         for d in range(t)
         for k in range(m)
@@ -512,7 +537,7 @@ def _horizon_model(
         dist_m=(dist,),
         service_s=service,
         demand=demand,
-        windows=tuple(() for _ in range(n)),
+        windows=windows,
         penalty=np.full(n, MANDATORY, dtype=np.int64),
         vehicles=vehicles,
         horizon_s=horizon,
@@ -538,8 +563,44 @@ RESTART_PER_CUSTOMER = 10
 
 #: Seed offset between the independent searches of :func:`solve_periodic` (``workers > 1``).
 WORKER_SEED_STEP = 7919
+#: Longest wait (s) at a meeting point of the parallel searches for the others' best solutions.
+EXCHANGE_WAIT_S = 3.0
 #: Wall time kept back from the searches in child processes to start them and collect their result (s).
 WORKER_MARGIN_S = 0.4
+
+
+class Exchange:
+    """Meeting points of the parallel searches of :func:`solve_periodic`.
+
+    At meeting point ``tag`` every search posts its best solution to the others and takes the
+    cheapest of all (ties: the lowest search index), so that the next phase of every search
+    starts from the best solution found so far by any of them. A search that does not answer
+    within :data:`EXCHANGE_WAIT_S` (or by the deadline) is skipped.
+    """
+
+    def __init__(self, index: int, inboxes: list, deadline: float) -> None:
+        self.index, self.inboxes, self.deadline = index, inboxes, deadline
+
+    def __call__(self, tag: int, key: tuple[bool, float], snap: tuple) -> tuple | None:
+        """Post ``(key, snap)``; return the best snapshot of another search when it beats ours."""
+        import queue
+
+        for i, box in enumerate(self.inboxes):
+            if i != self.index:
+                box.put((tag, self.index, key, snap))
+        got = [(key, self.index, snap)]
+        while len(got) < len(self.inboxes):
+            left = min(EXCHANGE_WAIT_S, self.deadline - time.perf_counter())
+            if left <= 0:
+                break
+            try:
+                other_tag, i, other_key, other_snap = self.inboxes[self.index].get(timeout=left)
+            except queue.Empty:
+                break
+            if other_tag == tag:
+                got.append((other_key, i, other_snap))
+        best = min(got, key=lambda g: (g[0], g[1]))
+        return None if best[1] == self.index else best[2]
 
 
 def solve_periodic(
@@ -556,9 +617,10 @@ def solve_periodic(
 
     With ``workers > 1`` the same search runs ``workers`` times at once, with seeds ``seed``,
     ``seed + 7919``, ``seed + 2 * 7919``... (the first in this process, the others in forked
-    processes), and the cheapest feasible result is kept (ties: the lowest seed). On ``k`` cores
-    this is ``k`` independent searches in the wall time of one; ``iterations`` and
-    ``kernel_calls`` then add up over the searches. Without ``fork`` (not Linux) one search runs.
+    processes), and the cheapest feasible result is kept (ties: the lowest seed). The searches
+    meet after their LNS phase and after their first polish and go on from the best solution of
+    all (see the module docstring); ``iterations`` and ``kernel_calls`` add up over the searches.
+    Without ``fork`` (not Linux) one search runs.
     """
     import multiprocessing
 
@@ -566,18 +628,42 @@ def solve_periodic(
         return _search(problem, time_limit_s, seed, backend, max_iterations, on_progress)
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers - 1) as pool:
-        pending = [
-            pool.apply_async(
-                _search,
-                (problem, time_limit_s - WORKER_MARGIN_S, seed + k * WORKER_SEED_STEP, backend, max_iterations, None),
+    inboxes = [ctx.Queue() for _ in range(workers)]
+    outbox = ctx.Queue()
+    exchanges = [Exchange(j, inboxes, t0 + time_limit_s) for j in range(workers)]
+
+    def child(k: int) -> None:
+        res = _search(
+            problem,
+            time_limit_s - WORKER_MARGIN_S,
+            seed + k * WORKER_SEED_STEP,
+            backend,
+            max_iterations,
+            None,
+            exchanges[k],
+        )
+        outbox.put((k, res))
+
+    procs = [ctx.Process(target=child, args=(k,), daemon=True) for k in range(1, workers)]
+    for proc in procs:
+        proc.start()
+    try:
+        results = [
+            _search(
+                problem, time_limit_s - WORKER_MARGIN_S / 2, seed, backend, max_iterations, on_progress, exchanges[0]
             )
-            for k in range(1, workers)
         ]
-        results = [_search(problem, time_limit_s - WORKER_MARGIN_S / 2, seed, backend, max_iterations, on_progress)]
-        for job in pending:
+        got: dict[int, PeriodicSolution] = {}
+        while len(got) < workers - 1:
             left = time_limit_s + 30.0 - (time.perf_counter() - t0)  # a late child is waited for, not lost
-            results.append(job.get(timeout=max(1.0, left)))
+            k, res = outbox.get(timeout=max(1.0, left))
+            got[k] = res
+        results += [got[k] for k in sorted(got)]
+    finally:
+        for proc in procs:
+            proc.join(timeout=5.0)
+            if proc.is_alive():
+                proc.terminate()
     feasible = [r for r in results if r.feasible]
     best = min(feasible or results, key=lambda r: r.cost)  # min keeps the first of equal costs
     return PeriodicSolution(
@@ -599,6 +685,7 @@ def _search(
     backend: str,
     max_iterations: int | None,
     on_progress: Callable[[float, float], None] | None,
+    exchange: Exchange | None = None,
 ) -> PeriodicSolution:
     """One search of :func:`solve_periodic` (see the module docstring for the method)."""
 
@@ -655,7 +742,7 @@ def _search(
         budget_s = min(budget_s, deadline - time.perf_counter() - 0.05)
         if budget_s <= 0.05 or float(S.load.sum()) > S.Q * p.n_vehicles * p.n_days + _EPS:
             return
-        model, info, init = _horizon_model(p, S, scale)
+        model, info, init = horizon_model(p, S, scale)
         res = kernel.solve(
             model,
             time_limit_s=budget_s,
@@ -681,6 +768,17 @@ def _search(
             S.restore(old)
         else:
             record()
+
+    def meet(tag: int) -> None:
+        """Take the best solution of all parallel searches (when there are several)."""
+        nonlocal best_snap, best_pen, best_feas, best_cost
+        if exchange is None:
+            return
+        other = exchange(tag, (not best_feas, best_cost if best_feas else best_pen), best_snap)
+        if other is not None:
+            S.restore(other)
+            best_snap, best_pen, best_feas = S.snapshot(), S.penalised(), S.feasible()
+            best_cost = float(S.cost.sum()) if best_feas else np.inf
 
     multi = [c for c in custs if len(p.combos[c]) > 1]
 
@@ -761,12 +859,14 @@ def _search(
         while time.perf_counter() < phase_end - 0.01 * time_limit_s:
             lns(phase_end, None, start_from=start_snap, patience=max(RESTART_MIN, RESTART_PER_CUSTOMER * n_c))
             start_snap = construct(noisy=True)
+        meet(0)
         S.restore(best_snap)
         descend()
         S.restore(best_snap)
         joint(0.2 * time_limit_s)
         S.restore(best_snap)
         descend()
+        meet(1)
     # 3. final whole-horizon solve with what is left
     S.restore(best_snap)
     joint(deadline - time.perf_counter())
