@@ -62,12 +62,14 @@ def solve_ortools(
     depend on the machine's speed (deterministic), the time limit remains a safety cap.
 
     Without ``restart_iterations`` the search is guided local search until a limit. With
-    ``restart_iterations`` > 0 and a work budget it is an iterated local search: a greedy descent
-    to a local optimum, then restarts until the budget is spent. A restart unperforms a few visits
-    of the best plan close to one drawn from ``seed`` (ruin), descends again from there for at most
-    ``restart_iterations`` branches and keeps the result if it is better than the best. (On the
-    district model guided local search stays in the descent's local optimum for millions of steps:
-    its arc penalties are tiny beside the penalties of unperformed visits.)
+    ``restart_iterations`` > 0 and a work budget it is an iterated local search: guided local search
+    for at most ``restart_iterations`` branches, then restarts until the budget is spent. A restart
+    unperforms a few visits of the best plan close to one drawn from ``seed`` (ruin), descends
+    greedily from there for at most ``restart_iterations`` branches and keeps the result if it is
+    better than the best. (On the district model guided local search stays in its first local
+    optimum for millions of steps: its arc penalties are tiny beside the penalties of unperformed
+    visits; but it makes the small compound moves a greedy descent cannot, such as swapping two
+    villages' weeks when one of them has a market-day alternative.)
     """
     t0 = time.monotonic()
     n = model.n_nodes
@@ -284,7 +286,7 @@ def solve_ortools(
     params.first_solution_strategy = FIRST_SOLUTION[fs]
     ils = bool(max_iterations and restart_iterations > 0)
     metaheuristics = routing_enums_pb2.LocalSearchMetaheuristic
-    params.local_search_metaheuristic = metaheuristics.GREEDY_DESCENT if ils else metaheuristics.GUIDED_LOCAL_SEARCH
+    params.local_search_metaheuristic = metaheuristics.GUIDED_LOCAL_SEARCH
     # Both limits are search monitors, so the search itself says which one ended it: the
     # work budget (search branches explored, reproducible) or the wall-time cap.
     fired: list[str] = []
@@ -295,7 +297,9 @@ def solve_ortools(
         # the insertion LNS sub-searches must not stop on their own clock either (OR-Tools' default
         # 100 ms cuts them earlier on a loaded machine and changes the plan): they get the run's cap
         params.lns_time_limit.FromMilliseconds(int(time_limit_s * 1000))
-    cap = [max_iterations or 0]  # branches allowed in the current phase (the first: the whole budget)
+    # branches allowed in the current phase; with restarts the first phase (guided local search)
+    # gets at most one restart's share, without them the whole budget
+    cap = [min(max_iterations, restart_iterations) if ils and max_iterations else (max_iterations or 0)]
 
     def limit_reached() -> bool:
         if fired:
@@ -418,6 +422,9 @@ def _restarts(model, routing, manager, params, sol, budget, seed, counters, dead
         return node not in mandatory and not (step is not None and step[node])
 
     best = solver.Assignment(sol)  # a copy: the routing model reuses its solution objects
+    descent = pywrapcp.DefaultRoutingSearchParameters()
+    descent.CopyFrom(params)  # the restarts descend greedily: a descent ends at its local optimum
+    descent.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
     ended = routing.status()
     failed = 0
     while spent[0] < total and not fired:
@@ -437,7 +444,7 @@ def _restarts(model, routing, manager, params, sol, budget, seed, counters, dead
                 return best, routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL
             continue
         failed = 0
-        new = routing.SolveFromAssignmentWithParameters(start, params)
+        new = routing.SolveFromAssignmentWithParameters(start, descent)
         spent[0] += min(checks[0], cap[0])
         if new is not None and new.ObjectiveValue() < best.ObjectiveValue():
             best = solver.Assignment(new)
