@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely.geometry import LineString, Point, box
 
@@ -21,6 +22,24 @@ from planner.model.config import load_config
 LAT0 = 22.0
 LON0 = 103.0
 M_PER_DEG_LON = 111_320 * math.cos(math.radians(LAT0))  # ~103,216 m
+
+
+def plain_model(d, penalty):
+    """A kernel model on the matrix ``d`` (time = distance), node 0 the depot of two vehicles; no
+    service, demand or windows; ``penalty`` per node (-1: mandatory)."""
+    from planner.engine.model import RoutingModel, VehicleSpec
+
+    n = len(d)
+    return RoutingModel(
+        time_s=(d,),
+        dist_m=(d.copy(),),
+        service_s=np.zeros(n, dtype=np.int64),
+        demand=np.zeros(n, dtype=np.int64),
+        windows=((),) * n,
+        penalty=np.full(n, penalty, dtype=np.int64),
+        vehicles=(VehicleSpec(start=0, end=0), VehicleSpec(start=0, end=0)),
+        horizon_s=10**6,
+    )
 
 
 def lon_at(km: float) -> float:

@@ -139,14 +139,19 @@ def test_remote_pair_needs_the_day_routes():
     assert weak.population_upper_bound == 1200  # valid, and weaker
 
 
+def six_villages():
+    """Six villages (people, minutes between the villages and the depot, last row, and visits
+    needed: V4 twice) drawn once from seed 7."""
+    pops = [120, 80, 300, 260, 150, 90]
+    xy = np.random.default_rng(7).uniform(0, 60, size=(len(pops) + 1, 2))
+    minutes = np.rint(np.linalg.norm(xy[:, None] - xy[None, :], axis=2) * 1.5)
+    return pops, minutes, [1, 1, 1, 1, 2, 1]
+
+
 def test_two_days_bound_is_not_below_the_enumerated_optimum_nor_the_plan():
     # Two days, only the depot as lodging, so days are independent: the optimum is the best
     # pair of disjoint feasible day-sets, found by enumeration (V4 needs a visit on both days).
-    pops = [120, 80, 300, 260, 150, 90]
-    rng = np.random.default_rng(7)
-    xy = rng.uniform(0, 60, size=(len(pops) + 1, 2))
-    minutes = np.rint(np.linalg.norm(xy[:, None] - xy[None, :], axis=2) * 1.5)
-    visits = [1, 1, 1, 1, 2, 1]
+    pops, minutes, visits = six_villages()
     days = best_day_population(minutes, pops, lodging_rows=[len(pops)])
     best = 0
     for a, b in itertools.product(days, repeat=2):
@@ -246,11 +251,7 @@ def test_weighted_bound_counts_the_driving():
 def test_weighted_bound_is_not_below_the_enumerated_optimum_nor_the_plan_over_two_days():
     # Two days, depot only: the optimum is the best pair of day-sets (a village on both days
     # gets its second copy's value if it has one), found by enumeration.
-    pops = [120, 80, 300, 260, 150, 90]
-    rng = np.random.default_rng(7)
-    xy = rng.uniform(0, 60, size=(len(pops) + 1, 2))
-    minutes = np.rint(np.linalg.norm(xy[:, None] - xy[None, :], axis=2) * 1.5)
-    visits = [1, 1, 1, 1, 2, 1]
+    pops, minutes, visits = six_villages()
     problem = array_problem(minutes, pops, days=("Mon", "Wed"), visits=visits)
     plan = solve(problem)
     assert violations(plan, problem) == []

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import plain_model
 
 from planner.engine import backend_ortools as bo
 from planner.engine import kernel
-from planner.engine.model import RoutingModel, VehicleSpec
+from planner.engine.model import RoutingModel
 
 
-def line_model(n_customers: int = 10, penalty: int = 10**6, horizon_s: int = 10**6) -> RoutingModel:
-    """A depot (node 0) and customers 1..n on a line, customer k at k km; optional visits."""
-    n = n_customers + 1
-    x = np.arange(n) * 1000
-    d = np.abs(x[:, None] - x[None, :]).astype(np.int64)
-    pen = np.full(n, penalty, dtype=np.int64)
-    return RoutingModel(
-        time_s=(d,),
-        dist_m=(d.copy(),),
-        service_s=np.zeros(n, dtype=np.int64),
-        demand=np.zeros(n, dtype=np.int64),
-        windows=((),) * n,
-        penalty=pen,
-        vehicles=(VehicleSpec(start=0, end=0), VehicleSpec(start=0, end=0)),
-        horizon_s=horizon_s,
-    )
+def line_model(penalty: int = 10**6) -> RoutingModel:
+    """A depot (node 0) and customers 1..10 on a line, customer k at k km; optional visits."""
+    x = np.arange(11) * 1000
+    return plain_model(np.abs(x[:, None] - x[None, :]).astype(np.int64), penalty)
 
 
 class Identity:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import plain_model
 
 from planner.engine import kernel
-from planner.engine.model import RoutingModel, VehicleSpec
+from planner.engine.model import RoutingModel
 
 
 def ring_model() -> RoutingModel:
@@ -14,20 +15,9 @@ def ring_model() -> RoutingModel:
     Every tour around the ring costs the same (2 spokes + 7 chords), so the heuristics'
     tie-breaking by node index decides which of the equal tours is returned.
     """
-    n = 9
     ang = np.arange(8) * 2 * np.pi / 8
     pts = np.vstack([[0.0, 0.0], np.column_stack([np.cos(ang), np.sin(ang)]) * 1000])
-    d = np.rint(np.linalg.norm(pts[:, None] - pts[None], axis=2)).astype(np.int64)
-    return RoutingModel(
-        time_s=(d,),
-        dist_m=(d.copy(),),
-        service_s=np.zeros(n, dtype=np.int64),
-        demand=np.zeros(n, dtype=np.int64),
-        windows=((),) * n,
-        penalty=np.full(n, -1, dtype=np.int64),
-        vehicles=(VehicleSpec(start=0, end=0), VehicleSpec(start=0, end=0)),
-        horizon_s=10**6,
-    )
+    return plain_model(np.rint(np.linalg.norm(pts[:, None] - pts[None], axis=2)).astype(np.int64), -1)
 
 
 def tours(res) -> list[tuple[int, ...]]:

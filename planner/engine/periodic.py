@@ -57,6 +57,7 @@ search itself reproducible.
 from __future__ import annotations
 
 import inspect
+import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -583,8 +584,6 @@ class Exchange:
 
     def __call__(self, tag: int, key: tuple[bool, float], snap: tuple) -> tuple | None:
         """Post ``(key, snap)``; return the best snapshot of another search when it beats ours."""
-        import queue
-
         for i, box in enumerate(self.inboxes):
             if i != self.index:
                 box.put((tag, self.index, key, snap))
