@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from conftest import plain_model
 
 from planner.engine import backend_ortools as bo
 from planner.engine import kernel
-from planner.engine.model import RoutingModel
+from planner.engine.model import RoutingModel, VehicleSpec
 
 
 def line_model(penalty: int = 10**6) -> RoutingModel:
@@ -68,6 +70,28 @@ def test_restarts_spend_the_budget_and_repeat_exactly():
     # dropping all costs 10 x 3,000 = 30,000, and a plan that stops at customer k < 10 costs
     # 2,000 k + 3,000 (10 - k) > 20,000
     assert runs[0].objective == 20_000
+
+
+def test_restarts_go_on_with_two_routing_profiles():
+    # A van (profile 0) and a slower motorbike (profile 1, twice the time on every arc). After its
+    # first restart OR-Tools could not read any routes back into such a model, so every later restart
+    # failed and the search stopped early ("search_ended", seen on the motorbike_outreach scenario);
+    # the restarts now go on in a fresh model and spend the whole budget.
+    base = line_model(penalty=3000)
+    d = np.asarray(base.time_s[0])
+    model = dataclasses.replace(
+        base,
+        time_s=(d, 2 * d),
+        dist_m=(d.copy(), d.copy()),
+        vehicles=(VehicleSpec(start=0, end=0, profile=0), VehicleSpec(start=0, end=0, profile=1)),
+    )
+    runs = [
+        kernel.solve(model, time_limit_s=60, seed=2, backend="ortools", max_iterations=3000, restart_iterations=200)
+        for _ in range(2)
+    ]
+    assert runs[0].stopped_by == "work_budget"
+    assert [r.visits for r in runs[0].routes] == [r.visits for r in runs[1].routes]
+    assert runs[0].objective == 20_000  # as above: one vehicle out to customer 10 and back
 
 
 def test_without_restarts_guided_local_search_runs_as_before():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -28,8 +30,7 @@ HARD_CAP_FACTOR = 1.25
 #: than 2-6, 5-20 or whole working days, which the descent cannot repair within a restart).
 RUIN_MIN, RUIN_MAX = 1, 3
 #: Restarts in a row that cannot even start (the ruined plan breaks a rule) before the search gives up
-#: (``search_ended``). Seen on the motorbike_outreach scenario: after a few restarts OR-Tools could
-#: not read back even the unruined routes of the best plan (cause not found yet).
+#: (``search_ended``).
 MAX_FAILED_RESTARTS = 50
 
 
@@ -72,6 +73,115 @@ def solve_ortools(
     villages' weeks when one of them has a market-day alternative.)
     """
     t0 = time.monotonic()
+    n = model.n_nodes
+    vehicles = model.vehicles
+    ils = bool(max_iterations and restart_iterations > 0)
+    # Both limits are search monitors, so the search itself says which one ended it: the
+    # work budget (search branches explored, reproducible) or the wall-time cap.
+    fired: list[str] = []
+    checks = [0]
+    spent = [0]  # branches used by the phases so far
+    deadline = t0 + float(time_limit_s)
+    # branches allowed in the current phase; with restarts the first phase (guided local search)
+    # gets at most one restart's share, without them the whole budget
+    cap = [min(max_iterations, restart_iterations) if ils and max_iterations else (max_iterations or 0)]
+
+    def limit_reached() -> bool:
+        if fired:
+            return True
+        checks[0] += 1
+        if cap[0] and checks[0] > cap[0]:
+            return True  # this phase's share of the budget is spent
+        if checks[0] % TIME_CHECK_EVERY == 0 and time.monotonic() >= deadline:
+            fired.append("time_limit")
+        return bool(fired)
+
+    history: list[tuple[float, int]] = []
+    best: list[int | None] = [None]
+
+    def on_solution(obj: int) -> None:
+        if best[0] is None or obj < best[0]:
+            best[0] = obj
+            history.append((round(time.monotonic() - t0, 3), int(obj)))
+            if on_progress is not None:
+                on_progress(time.monotonic() - t0, int(obj))
+
+    def build() -> _Built:
+        return _build(model, first_solution, time_limit_s, max_iterations, limit_reached, on_solution)
+
+    b = build()
+    sol = b.routing.SolveWithParameters(b.params)
+    spent[0] = min(checks[0], cap[0]) if cap[0] else checks[0]
+    ended = b.routing.status()
+    if sol is not None and ils and not fired:
+        assert max_iterations is not None
+        sol, ended, b = _restarts(
+            model,
+            b,
+            build,
+            sol,
+            (max_iterations, restart_iterations),
+            seed,
+            (cap, checks, spent, fired),
+            deadline,
+        )
+    elapsed = time.monotonic() - t0
+    if fired:
+        stopped_by = fired[0]
+    elif max_iterations and spent[0] >= max_iterations:
+        stopped_by = "work_budget"
+    else:
+        stopped_by = _stop_reason(ended)
+    if sol is None:
+        return KernelResult("no_solution", (), tuple(range(n)), 0, elapsed, "ortools", tuple(history), stopped_by)
+
+    routing, node_of, tdim, ldim = b.routing, b.node_of, b.tdim, b.ldim
+    routes = []
+    visited = set()
+    for v in range(len(vehicles)):
+        visits = []
+        i = routing.Start(v)
+        dist = 0
+        while True:
+            node = node_of[i]
+            load = sol.Value(ldim.CumulVar(i)) if ldim is not None else 0
+            visits.append(Visit(node, sol.Value(tdim.CumulVar(i)), load))
+            visited.add(node)
+            if routing.IsEnd(i):
+                break
+            j = sol.Value(routing.NextVar(i))
+            dist += int(model.dist_m[vehicles[v].profile][node, node_of[j]])
+            i = j
+        brks: tuple[tuple[int, int], ...] = ()
+        if vehicles[v].breaks:
+            br = sol.IntervalVarContainer()
+            brks = tuple(
+                (br.Element(k).StartValue(), br.Element(k).DurationValue())
+                for k in range(br.Size())
+                if br.Element(k).Var().Name().startswith(f"break_{v}_") and br.Element(k).PerformedValue()
+            )
+        routes.append(Route(v, tuple(visits), tuple(sorted(brks)), dist, visits[-1].start_s - visits[0].start_s))
+    dropped = tuple(i for i in range(n) if i not in visited)
+    status = "feasible"
+    return KernelResult(
+        status, tuple(routes), dropped, int(sol.ObjectiveValue()), elapsed, "ortools", tuple(history), stopped_by
+    )
+
+
+@dataclass
+class _Built:
+    """One OR-Tools routing model of a kernel model, ready to search."""
+
+    routing: Any
+    manager: Any
+    params: Any
+    tdim: Any
+    ldim: Any
+    node_of: list[int]
+
+
+def _build(model: RoutingModel, first_solution: str, time_limit_s: float, max_iterations, limit_reached, on_solution):
+    """The OR-Tools routing model of ``model``, with the search limit and solution callback attached."""
     n = model.n_nodes
     vehicles = model.vehicles
     manager = pywrapcp.RoutingIndexManager(n, len(vehicles), [v.start for v in vehicles], [v.end for v in vehicles])
@@ -284,107 +394,18 @@ def solve_ortools(
         has_tw = any(model.windows[i] for i in range(n) if i not in ends)
         fs = "parallel_cheapest_insertion" if has_tw or model.groups else "path_cheapest_arc"
     params.first_solution_strategy = FIRST_SOLUTION[fs]
-    ils = bool(max_iterations and restart_iterations > 0)
-    metaheuristics = routing_enums_pb2.LocalSearchMetaheuristic
-    params.local_search_metaheuristic = metaheuristics.GUIDED_LOCAL_SEARCH
-    # Both limits are search monitors, so the search itself says which one ended it: the
-    # work budget (search branches explored, reproducible) or the wall-time cap.
-    fired: list[str] = []
-    checks = [0]
-    spent = [0]  # branches used by the phases so far
-    deadline = t0 + float(time_limit_s)
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     if max_iterations:
         # the insertion LNS sub-searches must not stop on their own clock either (OR-Tools' default
         # 100 ms cuts them earlier on a loaded machine and changes the plan): they get the run's cap
         params.lns_time_limit.FromMilliseconds(int(time_limit_s * 1000))
-    # branches allowed in the current phase; with restarts the first phase (guided local search)
-    # gets at most one restart's share, without them the whole budget
-    cap = [min(max_iterations, restart_iterations) if ils and max_iterations else (max_iterations or 0)]
-
-    def limit_reached() -> bool:
-        if fired:
-            return True
-        checks[0] += 1
-        if cap[0] and checks[0] > cap[0]:
-            return True  # this phase's share of the budget is spent
-        if checks[0] % TIME_CHECK_EVERY == 0 and time.monotonic() >= deadline:
-            fired.append("time_limit")
-        return bool(fired)
-
     routing.AddSearchMonitor(solver.CustomLimit(limit_reached))
     params.time_limit.FromMilliseconds(int(time_limit_s * 1000 * HARD_CAP_FACTOR))
     # OR-Tools routing has no random component; the kernel makes ``seed`` count by relabelling
     # the nodes before they reach this backend (see planner.engine.kernel.relabel).
     params.use_full_propagation = False
-
-    history: list[tuple[float, int]] = []
-    best = [None]
-
-    def on_solution():
-        obj = routing.CostVar().Max()
-        if best[0] is None or obj < best[0]:
-            best[0] = obj
-            history.append((round(time.monotonic() - t0, 3), int(obj)))
-            if on_progress is not None:
-                on_progress(time.monotonic() - t0, int(obj))
-
-    routing.AddAtSolutionCallback(on_solution)
-    sol = routing.SolveWithParameters(params)
-    spent[0] = min(checks[0], cap[0]) if cap[0] else checks[0]
-    ended = routing.status()
-    if sol is not None and ils and not fired:
-        assert max_iterations is not None
-        sol, ended = _restarts(
-            model,
-            routing,
-            manager,
-            params,
-            sol,
-            (max_iterations, restart_iterations),
-            seed,
-            (cap, checks, spent, fired),
-            deadline,
-        )
-    elapsed = time.monotonic() - t0
-    if fired:
-        stopped_by = fired[0]
-    elif max_iterations and spent[0] >= max_iterations:
-        stopped_by = "work_budget"
-    else:
-        stopped_by = _stop_reason(ended)
-    if sol is None:
-        return KernelResult("no_solution", (), tuple(range(n)), 0, elapsed, "ortools", tuple(history), stopped_by)
-
-    routes = []
-    visited = set()
-    for v in range(len(vehicles)):
-        visits = []
-        i = routing.Start(v)
-        dist = 0
-        while True:
-            node = node_of[i]
-            load = sol.Value(ldim.CumulVar(i)) if ldim is not None else 0
-            visits.append(Visit(node, sol.Value(tdim.CumulVar(i)), load))
-            visited.add(node)
-            if routing.IsEnd(i):
-                break
-            j = sol.Value(routing.NextVar(i))
-            dist += int(model.dist_m[vehicles[v].profile][node, node_of[j]])
-            i = j
-        brks: tuple[tuple[int, int], ...] = ()
-        if vehicles[v].breaks:
-            br = sol.IntervalVarContainer()
-            brks = tuple(
-                (br.Element(k).StartValue(), br.Element(k).DurationValue())
-                for k in range(br.Size())
-                if br.Element(k).Var().Name().startswith(f"break_{v}_") and br.Element(k).PerformedValue()
-            )
-        routes.append(Route(v, tuple(visits), tuple(sorted(brks)), dist, visits[-1].start_s - visits[0].start_s))
-    dropped = tuple(i for i in range(n) if i not in visited)
-    status = "feasible"
-    return KernelResult(
-        status, tuple(routes), dropped, int(sol.ObjectiveValue()), elapsed, "ortools", tuple(history), stopped_by
-    )
+    routing.AddAtSolutionCallback(lambda: on_solution(routing.CostVar().Max()))
+    return _Built(routing, manager, params, tdim, ldim, node_of)
 
 
 #: OR-Tools routing statuses after which the search ended by itself (not by a limit). Guided
@@ -398,57 +419,74 @@ def _stop_reason(status: int) -> str:
     return "search_ended" if status in ended else "time_limit"
 
 
-def _restarts(model, routing, manager, params, sol, budget, seed, counters, deadline):
-    """The restarts of the iterated local search, from the first local optimum ``sol``.
+def _restarts(model, b, build, sol, budget, seed, counters, deadline):
+    """The restarts of the iterated local search, from the first local optimum ``sol`` of model ``b``.
 
-    ``budget`` is (the run's branches, a restart's branches); ``counters`` the search limit's
-    state: the current phase's cap and branch count, the branches spent before it and the fired
-    limits; ``deadline`` the wall-time cap (checked between restarts too: a short restart may end
-    before the limit looks at the clock). Returns the best assignment and the routing status to
+    ``build`` makes a fresh routing model of the same kernel model; ``budget`` is (the run's
+    branches, a restart's branches); ``counters`` the search limit's state: the current phase's cap
+    and branch count, the branches spent before it and the fired limits; ``deadline`` the wall-time
+    cap (checked between restarts too: a short restart may end before the limit looks at the
+    clock). Returns the best assignment, the routing model it belongs to, and the routing status to
     report if no limit ended the run.
+
+    On some models (seen with two routing profiles, e.g. a van and a motorbike) OR-Tools cannot read
+    any routes back into a routing model once it has searched from an assignment: even routes it
+    read before fail. A restart whose routes cannot be read then reads them into a fresh model
+    (built the same way, so the plans stay reproducible) and goes on there.
     """
     total, per_restart = budget
     cap, checks, spent, fired = counters
     rng = np.random.default_rng(seed)
-    n_veh = routing.vehicles()
-    solver = routing.solver()
     step = model.days.step if model.days is not None else None
     in_group = {i for g in model.groups for i in g.nodes}
     mandatory = {i for g in model.groups if g.penalty == MANDATORY for i in g.nodes}
     mandatory |= {i for i in range(model.n_nodes) if i not in in_group and int(model.penalty[i]) == MANDATORY}
+    manager = b.manager  # indices are the same in every model built from ``model``
 
     def removable(index: int) -> bool:
         node = manager.IndexToNode(index)  # overnight stops carry the day counter: they stay
         return node not in mandatory and not (step is not None and step[node])
 
-    best = solver.Assignment(sol)  # a copy: the routing model reuses its solution objects
-    descent = pywrapcp.DefaultRoutingSearchParameters()
-    descent.CopyFrom(params)  # the restarts descend greedily: a descent ends at its local optimum
-    descent.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-    ended = routing.status()
+    best, best_b = b.routing.solver().Assignment(sol), b  # a copy: the model reuses its solution objects
+    best_routes = _routes_of(b.routing, best, b.routing.vehicles())
+    searched = False  # has the current model searched from an assignment since it was built?
+    ended = b.routing.status()
     failed = 0
     while spent[0] < total and not fired:
         if time.monotonic() >= deadline:
             fired.append("time_limit")
             break
-        ruined = _ruin(model, manager, _routes_of(routing, best, n_veh), removable, rng)
-        # reading the routes is a (tiny) search too: the limit must let it through
-        checks[0], cap[0] = 0, min(per_restart, total - spent[0])
-        start = routing.ReadAssignmentFromRoutes(ruined, True) if ruined is not None else None
-        if start is None and checks[0] > cap[0]:
-            spent[0] += cap[0]  # the budget left is too small even to read the routes: it is spent
-            break
+        ruined = _ruin(model, manager, best_routes, removable, rng)
+        start = None
+        if ruined is not None:
+            # reading the routes is a (tiny) search too: the limit must let it through
+            checks[0], cap[0] = 0, min(per_restart, total - spent[0])
+            start = b.routing.ReadAssignmentFromRoutes(ruined, True)
+            if start is None and searched and checks[0] <= cap[0]:
+                checks[0] = 0
+                if b.routing.ReadAssignmentFromRoutes(best_routes, True) is None:  # the model, not the plan
+                    b, searched = build(), False
+                    checks[0] = 0
+                    start = b.routing.ReadAssignmentFromRoutes(ruined, True)
+            if start is None and checks[0] > cap[0]:
+                spent[0] += cap[0]  # the budget left is too small even to read the routes: it is spent
+                break
         if start is None:
             failed += 1
             if failed >= MAX_FAILED_RESTARTS:
-                return best, routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL
+                return best, routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL, best_b
             continue
         failed = 0
-        new = routing.SolveFromAssignmentWithParameters(start, descent)
+        descent = pywrapcp.DefaultRoutingSearchParameters()
+        descent.CopyFrom(b.params)  # the restarts descend greedily: a descent ends at its local optimum
+        descent.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        new = b.routing.SolveFromAssignmentWithParameters(start, descent)
+        searched = True
         spent[0] += min(checks[0], cap[0])
         if new is not None and new.ObjectiveValue() < best.ObjectiveValue():
-            best = solver.Assignment(new)
-    return best, ended
+            best, best_b = b.routing.solver().Assignment(new), b
+            best_routes = _routes_of(b.routing, best, b.routing.vehicles())
+    return best, ended, best_b
 
 
 def _routes_of(routing, sol, n_veh: int) -> list[list[int]]:
