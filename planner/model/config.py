@@ -117,6 +117,8 @@ class PlanSection:
     max_iterations: int = checked(5_000_000, POSITIVE)  # work budget: search steps (reproducible, unlike wall time)
     #: iterated local search: at most this many steps per restart from a ruined best plan; 0 = guided local search
     restart_iterations: int = checked(1_000_000, NON_NEGATIVE)
+    #: independent searches at once (seeds seed, seed + 104729...), each with the whole work budget; the best plan is kept
+    chains: int = checked(2, rule(lambda v: 1 <= v <= 16, "must be from 1 to 16"))
     first_solution: str = checked("parallel_cheapest_insertion", one_of(FIRST_SOLUTIONS))
     seed: int = checked(0, NON_NEGATIVE)  # relabels the search's nodes; the same seed gives the same plan
     fixed_points: bool = checked(False)  # use the directive's fixed library points

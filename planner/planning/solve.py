@@ -429,6 +429,7 @@ def solve(
             max_iterations=cfg.plan.max_iterations,
             on_progress=on_progress,
             restart_iterations=cfg.plan.restart_iterations,
+            chains=cfg.plan.chains,
         )
         if res.status == "no_solution":
             raise NoPlanError(
@@ -606,6 +607,7 @@ def to_plan(problem, selection, model, nodes, routes, res, time_limit_s, seed) -
         "time_limit_s": time_limit_s,
         "max_iterations": budget,
         "restart_iterations": cfg.plan.restart_iterations,
+        "chains": cfg.plan.chains,
         "solve_time_s": round(res.solve_time_s, 2),
         "stopped_by": res.stopped_by,
         "objective": res.objective,
