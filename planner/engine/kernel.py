@@ -9,6 +9,7 @@ model has nothing PyVRP cannot express and PyVRP is installed, else OR-Tools.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from planner.engine.backend_ortools import solve_ortools
 from planner.engine.backend_pyvrp import solve_pyvrp, unsupported
 from planner.engine.model import DaySchedule, KernelResult, NodeGroup, Precedence, Route, RoutingModel, Visit
+from planner.engine.parallel import fork_all
 
 BACKENDS = ("auto", "ortools", "pyvrp")
 
@@ -98,39 +100,10 @@ def best_of_chains(chain, chains: int, on_progress, time_limit_s: float) -> Kern
     best of two independent searches on two cores is better than one, in the same wall time. The
     best is the lowest objective among the results with a plan (ties: the lowest k), so with a
     work budget the result does not depend on the machine. Without ``fork`` the chains run one
-    after the other.
+    after the other (:func:`planner.engine.parallel.fork_all`).
     """
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        results = [chain(0, on_progress)] + [chain(k) for k in range(1, chains)]
-    else:
-        ctx = multiprocessing.get_context("fork")
-        outbox = ctx.Queue()
-
-        def child(k: int) -> None:
-            try:
-                outbox.put((k, chain(k)))
-            except BaseException as exc:  # reported, not lost: the parent raises it
-                outbox.put((k, exc))
-
-        procs = [ctx.Process(target=child, args=(k,), daemon=True) for k in range(1, chains)]
-        for proc in procs:
-            proc.start()
-        try:
-            results = [chain(0, on_progress)]
-            got: dict[int, KernelResult] = {}
-            while len(got) < chains - 1:
-                k, res = outbox.get(timeout=max(60.0, 2 * time_limit_s))
-                if isinstance(res, BaseException):
-                    raise RuntimeError(f"search chain {k} failed: {res!r}") from res
-                got[k] = res
-            results += [got[k] for k in sorted(got)]
-        finally:
-            for proc in procs:
-                proc.join(timeout=5.0)
-                if proc.is_alive():
-                    proc.terminate()
+    wait_until = time.perf_counter() + max(60.0, 2 * time_limit_s)
+    results = fork_all(lambda k: chain(k, on_progress if k == 0 else None), chains, wait_until)
     with_plan = [r for r in results if r.status in ("optimal", "feasible")]
     best = min(with_plan or results, key=lambda r: r.objective)  # min keeps the first of equal objectives
     return replace(best, solve_time_s=max(r.solve_time_s for r in results))

@@ -66,6 +66,7 @@ import numpy as np
 
 from planner.engine import kernel
 from planner.engine.model import MANDATORY, RoutingModel, VehicleSpec
+from planner.engine.parallel import can_fork, fork_all
 
 _EPS = 1e-7
 
@@ -621,48 +622,30 @@ def solve_periodic(
     all (see the module docstring); ``iterations`` and ``kernel_calls`` add up over the searches.
     Without ``fork`` (not Linux) one search runs.
     """
+    if workers <= 1 or not can_fork():
+        return _search(problem, time_limit_s, seed, backend, max_iterations, on_progress)
     import multiprocessing
 
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _search(problem, time_limit_s, seed, backend, max_iterations, on_progress)
     t0 = time.perf_counter()
     ctx = multiprocessing.get_context("fork")
     inboxes = [ctx.Queue() for _ in range(workers)]
-    outbox = ctx.Queue()
     exchanges = [Exchange(j, inboxes, t0 + time_limit_s) for j in range(workers)]
 
-    def child(k: int) -> None:
-        res = _search(
+    def one(k: int) -> PeriodicSolution:
+        # the first search runs in this process (it reports progress), the others in forked ones
+        margin = WORKER_MARGIN_S / 2 if k == 0 else WORKER_MARGIN_S
+        return _search(
             problem,
-            time_limit_s - WORKER_MARGIN_S,
+            time_limit_s - margin,
             seed + k * WORKER_SEED_STEP,
             backend,
             max_iterations,
-            None,
+            on_progress if k == 0 else None,
             exchanges[k],
         )
-        outbox.put((k, res))
 
-    procs = [ctx.Process(target=child, args=(k,), daemon=True) for k in range(1, workers)]
-    for proc in procs:
-        proc.start()
-    try:
-        results = [
-            _search(
-                problem, time_limit_s - WORKER_MARGIN_S / 2, seed, backend, max_iterations, on_progress, exchanges[0]
-            )
-        ]
-        got: dict[int, PeriodicSolution] = {}
-        while len(got) < workers - 1:
-            left = time_limit_s + 30.0 - (time.perf_counter() - t0)  # a late child is waited for, not lost
-            k, res = outbox.get(timeout=max(1.0, left))
-            got[k] = res
-        results += [got[k] for k in sorted(got)]
-    finally:
-        for proc in procs:
-            proc.join(timeout=5.0)
-            if proc.is_alive():
-                proc.terminate()
+    # a late child is waited for, not lost
+    results = fork_all(one, workers, wait_until=t0 + time_limit_s + 30.0)
     feasible = [r for r in results if r.feasible]
     best = min(feasible or results, key=lambda r: r.cost)  # min keeps the first of equal costs
     return PeriodicSolution(
