@@ -11,8 +11,9 @@ T = TypeVar("T")
 
 
 def can_fork() -> bool:
-    """Whether searches can run in forked processes here (Linux: yes; elsewhere they run in turn)."""
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether searches can run in forked processes here: Linux, and not inside a daemonic process
+    (a Dask or multiprocessing worker may not have children); elsewhere they run in turn."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def fork_all(run: Callable[[int], T], n: int, wait_until: float) -> list[T]:
