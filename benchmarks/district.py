@@ -171,7 +171,8 @@ def convergence(args) -> int:
         "",
         f"Default Mường Tè data and the shipped scenarios (`data/scenarios/`), 4 weeks from {args.start_date}, each "
         f"at the planner's default work budget ({DEFAULT_BUDGET:,} steps in all, iterated local search with restarts "
-        f"of at most {DEFAULT_RESTART:,} steps) with seeds {args.seeds} and, for "
+        f"of at most {DEFAULT_RESTART:,} steps; {PlanSection().chains} such searches at once, each with the whole "
+        f"budget, the best plan kept: `[plan] chains`) with seeds {args.seeds} and, for "
         f"{', '.join(args.big) or 'no case'}, at {args.multiplier}× that total budget (same restart size) (seed {seeds[0]}, cap "
         f"{args.big_time_limit} s). `objective`: the plan's weighted objective (value of the visits made minus "
         "driving seconds, `summary.objective_value`); `objective_bound`: no plan under the same rules reaches more "
