@@ -449,6 +449,10 @@ def _restarts(model, b, build, sol, budget, seed, counters, deadline):
 
     best, best_b = b.routing.solver().Assignment(sol), b  # a copy: the model reuses its solution objects
     best_routes = _routes_of(b.routing, best, b.routing.vehicles())
+    descent = pywrapcp.DefaultRoutingSearchParameters()
+    descent.CopyFrom(b.params)  # the restarts descend greedily: a descent ends at its local optimum
+    descent.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    # (every model ``build`` makes has the same parameters, so one copy serves them all)
     searched = False  # has the current model searched from an assignment since it was built?
     ended = b.routing.status()
     failed = 0
@@ -477,9 +481,6 @@ def _restarts(model, b, build, sol, budget, seed, counters, deadline):
                 return best, routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL, best_b
             continue
         failed = 0
-        descent = pywrapcp.DefaultRoutingSearchParameters()
-        descent.CopyFrom(b.params)  # the restarts descend greedily: a descent ends at its local optimum
-        descent.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
         new = b.routing.SolveFromAssignmentWithParameters(start, descent)
         searched = True
         spent[0] += min(checks[0], cap[0])
