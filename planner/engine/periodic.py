@@ -28,11 +28,11 @@ Method (the days are routed by :func:`planner.engine.kernel.solve`):
    penalised cost; penalty weights adapt to hover near feasibility). The descent between
    routes was added on 2026-12-02: it makes each LNS iteration slower but the routes on
    which combinations are compared much closer to what the kernel makes of them (p05, p10,
-   p12 at 60 s, 3 seeds: mean gap 1.46 % without it, 0.94 % with moves only, see
-   ``benchmarks/README.md`` for the swaps). It runs FIRST, from the construction, for 65 % of the time: its routes are
-   only insertion + 2-opt, so it compares combinations fairly only against routes of the
-   same quality (run after a kernel solve it could not beat the polished routes and changed
-   almost no combination). A walk whose own best has not improved for ``max(300, 10 n)``
+   p12 at 60 s, 3 seeds: mean gap 1.46 % without it, 0.94 % with moves only, 0.75 % with
+   swaps too; ``benchmarks/README.md``). It runs FIRST, from the construction, for 65 % of
+   the time: its routes are still only local optima of these simple moves, so it compares
+   combinations fairly only against routes of the same quality (run after a kernel solve it
+   could not beat the polished routes and changed almost no combination). A walk whose own best has not improved for ``max(300, 10 n)``
    iterations restarts from a new construction (demands scaled by random factors in
    [0.5, 1.5]): on held-out instances the walks' local optima differ by up to 3 % between
    seeds, so several walks beat one long one. Then descent and a whole-horizon kernel solve
