@@ -215,11 +215,9 @@ def test_periodic_searches_meet_on_the_cheapest_solution():
     assert Exchange(1, boxes, deadline=1e18)(0, (False, 5.0), "B", rank=1) == "A"
 
 
-def test_relocate_moves_a_customer_to_the_route_it_belongs_to():
-    # One day, two vehicles of capacity 3. Customers 1, 2 lie east (x = 10, 11), 3, 4 west
-    # (x = -10, -11). Route A = [1, 2, 3] carries a west customer, route B = [4]:
-    # A 0-1-2-3-0 = 10 + 1 + 21 + 10 = 42, B 0-4-0 = 22. Moving 3 to B: A 0-1-2-0 = 22,
-    # B 0-3-4-0 = 22, so 64 -> 44.
+def east_west_day(n_vehicles: int, capacity: int):
+    """Search state of one day with no route yet: depot at the origin, customers 1, 2 east
+    (x = 10, 11) and 3, 4 west (x = -10, -11), demand 1 each."""
     from planner.engine.periodic import PeriodicState
 
     xy = np.array([[0, 0], [10, 0], [11, 0], [-10, 0], [-11, 0]], dtype=float)
@@ -230,10 +228,18 @@ def test_relocate_moves_a_customer_to_the_route_it_belongs_to():
         service=np.zeros(5),
         combos=((), one, one, one, one),
         n_days=1,
-        n_vehicles=2,
-        capacity=3,
+        n_vehicles=n_vehicles,
+        capacity=capacity,
     )
-    s = PeriodicState(p, np.random.default_rng(0))
+    return PeriodicState(p, np.random.default_rng(0))
+
+
+def test_relocate_moves_a_customer_to_the_route_it_belongs_to():
+    # One day, two vehicles of capacity 3. Customers 1, 2 lie east (x = 10, 11), 3, 4 west
+    # (x = -10, -11). Route A = [1, 2, 3] carries a west customer, route B = [4]:
+    # A 0-1-2-3-0 = 10 + 1 + 21 + 10 = 42, B 0-4-0 = 22. Moving 3 to B: A 0-1-2-0 = 22,
+    # B 0-3-4-0 = 22, so 64 -> 44.
+    s = east_west_day(n_vehicles=2, capacity=3)
     s.restore(([[[1, 2, 3], [4]]], {1: 0, 2: 0, 3: 0, 4: 0}))
     assert float(s.cost.sum()) == pytest.approx(64.0)
     assert s.relocate_descent(0) == 1
@@ -249,20 +255,7 @@ def test_relocate_swaps_two_customers_when_no_single_move_fits():
     # third route. Moving one customer to the empty route saves nothing (3 alone: 20, saving 20;
     # 2 alone: 22, saving 22) and into the other full route it overloads it; swapping 1 and 4
     # (or 3 and 2) sorts the sides: 0-1-3-0 + 0-4-2-0 = 40 + 44 = 84 -> 22 + 22 = 44.
-    from planner.engine.periodic import PeriodicState
-
-    xy = np.array([[0, 0], [10, 0], [11, 0], [-10, 0], [-11, 0]], dtype=float)
-    one = (frozenset({0}),)
-    p = PeriodicProblem.from_coordinates(
-        xy,
-        demand=np.array([0, 1, 1, 1, 1]),
-        service=np.zeros(5),
-        combos=((), one, one, one, one),
-        n_days=1,
-        n_vehicles=3,
-        capacity=2,
-    )
-    s = PeriodicState(p, np.random.default_rng(0))
+    s = east_west_day(n_vehicles=3, capacity=2)
     s.restore(([[[1, 3], [4, 2], []]], {1: 0, 2: 0, 3: 0, 4: 0}))
     assert float(s.cost.sum()) == pytest.approx(84.0)
     assert s.relocate_descent(0) == 1

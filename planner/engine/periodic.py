@@ -277,8 +277,9 @@ class PeriodicState:
         self._flat[day] = (int(self.version[day]), *out)
         return out
 
-    def insertion(self, day: int, custs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cheapest penalised insertion of each of ``custs`` into ``day``: (cost, vehicle, flat pos)."""
+    def insertion_costs(self, day: int, custs: np.ndarray) -> np.ndarray:
+        """Penalised cost of inserting each of ``custs`` at each insertion position of ``day``
+        (rows: customers; columns: the positions of :meth:`_day_positions`)."""
         prev, nxt, veh, arc = self._day_positions(day)
         d = self.d
         delta = d[prev[None, :], custs[:, None]] + d[custs[:, None], nxt[None, :]] - arc[None, :]
@@ -289,6 +290,12 @@ class PeriodicState:
             dur = self.dur[day, veh][None, :]
             new_dur = dur + delta + self.s[custs][:, None]
             pen = pen + self.w_dur * (np.maximum(0.0, new_dur - self.D) - np.maximum(0.0, dur - self.D))
+        return pen
+
+    def insertion(self, day: int, custs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cheapest penalised insertion of each of ``custs`` into ``day``: (cost, vehicle, flat pos)."""
+        veh = self._day_positions(day)[2]
+        pen = self.insertion_costs(day, custs)
         best = np.argmin(pen, axis=1)
         rows = np.arange(len(custs))
         return pen[rows, best], veh[best], best
@@ -444,10 +451,9 @@ class PeriodicState:
             custs = np.fromiter(gains, dtype=np.int64, count=len(gains))
             gain = np.fromiter(gains.values(), dtype=float, count=len(gains))
             own = np.array([v for v, r in enumerate(self.routes[day]) for _ in r])
-            prev, nxt, veh, arc = self._day_positions(day)
-            delta = d[prev[None, :], custs[:, None]] + d[custs[:, None], nxt[None, :]] - arc[None, :]
-            pen = delta + self._excess_change(day, veh[None, :], self.q[custs][:, None], delta + self.s[custs][:, None])
-            pen[own[:, None] == veh[None, :]] = np.inf
+            prev, _, veh, _ = self._day_positions(day)
+            pen = self.insertion_costs(day, custs)
+            pen[own[:, None] == veh[None, :]] = np.inf  # another route only
             total = pen - gain[:, None]
             i, j = np.unravel_index(np.argmin(total), total.shape)
             best_relocate = float(total[i, j])
@@ -697,7 +703,7 @@ def solve_periodic(
     processes), and the cheapest feasible result is kept (ties: the lowest seed). The searches
     meet after their LNS phase and after their first polish and go on from the best solution of
     all (see the module docstring); ``iterations`` and ``kernel_calls`` add up over the searches.
-    Without ``fork`` (not Linux) one search runs.
+    Where searches cannot fork (not Linux, or inside a daemonic worker: :func:`can_fork`) one search runs.
     """
     if workers <= 1 or not can_fork():
         return _search(problem, time_limit_s, seed, backend, max_iterations, on_progress)
